@@ -1,0 +1,169 @@
+"""The analyser: text -> claims with stance, speaker and role, batched on any device.
+
+    analyser = stance.load()                       # bundled model
+    article = analyser.analyze(text)
+    articles = analyser.analyze_many(texts, batch_size=32)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import torch
+
+from stance.encoding import StanceCollator, claim_examples, tokens_to_char_span
+from stance.modeling import StanceModel, load_pretrained_checked
+from stance.resolve import resolve_speakers
+from stance.schema import Article, Claim, Speaker
+from stance.segment import segment
+
+PRECISIONS = ("fp32", "bf16", "int8")
+
+
+def bundled_model_dir() -> Path:
+    """Where the bundled model lives: $STANCE_MODEL, or models/stance-mini-nl in the source tree."""
+    env = os.environ.get("STANCE_MODEL")
+    return Path(env) if env else Path(__file__).resolve().parent.parent / "models" / "stance-mini-nl"
+
+
+def resolve_device(device: str | torch.device = "auto") -> torch.device:
+    """'auto' -> CUDA when available, else CPU; anything else as torch understands it."""
+    if str(device) == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(device)
+
+
+class Analyzer:
+    """Runs a StanceModel over articles: segmentation, batching, decoding, name resolution."""
+
+    def __init__(self, model: StanceModel, tokenizer, device: str | torch.device = "auto", precision: str = "fp32",
+                 batch_size: int = 32):
+        if precision not in PRECISIONS:
+            raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
+        self.device = resolve_device(device)
+        if precision == "int8" and self.device.type != "cpu":
+            raise ValueError("int8 is dynamic quantisation for the CPU; use bf16 on CUDA")
+        self.precision = precision
+        self.config = model.config
+        model = model.eval()
+        if precision == "int8":
+            # Dynamic int8 of the Linear layers: the GEMMs that dominate CPU inference.
+            model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
+        self.model = model.to(self.device)
+        self.tokenizer = tokenizer
+        self.collator = StanceCollator(tokenizer, max_length=self.config.max_seq_length)
+        self.batch_size = batch_size
+
+    def to(self, device: str | torch.device) -> "Analyzer":
+        """Move the model to another device; returns self."""
+        self.device = resolve_device(device)
+        self.model.to(self.device)
+        return self
+
+    def analyze(self, text: str) -> Article:
+        """Claims, stances and speakers of one article's text."""
+        return self.analyze_many([text])[0]
+
+    def analyze_many(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False,
+                     ids: Sequence[str] | None = None) -> list[Article]:
+        """Analyse many texts at once (claims of all texts are length-sorted into batches)."""
+        if isinstance(texts, str):
+            raise TypeError("analyze_many takes a list of texts; use analyze() for one text")
+        for i, text in enumerate(texts):
+            if not isinstance(text, str):
+                raise TypeError(f"text {i} is {type(text).__name__}, not str")
+        ids = list(ids) if ids is not None else [f"text-{i}" for i in range(len(texts))]
+        bare = [Article(id=ids[i], text=t) for i, t in enumerate(texts)]
+        spans = [segment(t) for t in texts]
+        examples = []
+        for a, (article, sp) in enumerate(zip(bare, spans)):
+            exs = claim_examples(article, sp, self.config.context_before, self.config.context_after, with_labels=False)
+            examples.extend((a, c, ex) for c, ex in enumerate(exs))
+        claims: list[list[Claim | None]] = [[None] * len(sp) for sp in spans]
+        for (a, c), claim in self._predict(examples, batch_size or self.batch_size, progress, spans):
+            claims[a][c] = claim
+        return [resolve_speakers(dataclasses.replace(article, claims=tuple(cs))) for article, cs in zip(bare, claims)]
+
+    def _predict(self, examples, batch_size, progress, spans) -> Iterable:
+        # Length-sorted batches: dynamic padding then pads each batch only to its own longest row.
+        order = sorted(range(len(examples)), key=lambda i: len(examples[i][2].before) + len(examples[i][2].claim) + len(examples[i][2].after))
+        batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+        if progress:
+            from tqdm.auto import tqdm
+
+            batches = tqdm(batches, desc="claims", unit="batch")
+        cfg = self.config
+        stance_labels, role_labels = cfg.stance_labels, cfg.role_labels
+        author, other = role_labels.index("author"), role_labels.index("other")
+        autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
+        with torch.inference_mode(), autocast:
+            for idx in batches:
+                batch = self.collator.encode([examples[i][2] for i in idx])
+                out = self.model(input_ids=batch.input_ids.to(self.device), attention_mask=batch.attention_mask.to(self.device))
+                stance_p = torch.softmax(out.stance_logits.float() / cfg.stance_temperature, -1).cpu()
+                role_p = torch.softmax(out.role_logits.float(), -1).cpu()
+                first, last, span_p, null_p = _best_spans(out.start_logits.float(), out.end_logits.float(), cfg.max_speaker_tokens)
+                for row, i in enumerate(idx):
+                    a, c, _ = examples[i]
+                    span = tokens_to_char_span(batch.offsets[row], int(first[row]), int(last[row]))
+                    rp = role_p[row]
+                    if span is None:
+                        role = author if rp[author] >= rp[other] else other
+                        speaker = Speaker(role=role_labels[role])
+                        score = float(null_p[row])
+                    else:
+                        masked = rp.clone()
+                        masked[author] = -1.0
+                        start, end = span
+                        text = self._text_of(examples[i][2], start, end)
+                        speaker = Speaker(role=role_labels[int(masked.argmax())], text=text, start=start, end=end, resolved=text)
+                        score = float(span_p[row])
+                    s, e = spans[a][c]
+                    yield (a, c), Claim(
+                        start=s, end=e, stance=stance_labels[int(stance_p[row].argmax())], speaker=speaker,
+                        stance_probs={l: round(float(p), 4) for l, p in zip(stance_labels, stance_p[row])},
+                        role_probs={l: round(float(p), 4) for l, p in zip(role_labels, rp)},
+                        speaker_score=round(score, 4), truncated=batch.truncated[row],
+                    )
+
+    @staticmethod
+    def _text_of(example, start: int, end: int) -> str:
+        for piece, base in ((example.before, example.before_start), (example.claim, example.claim_start), (example.after, example.after_start)):
+            if base <= start and end <= base + len(piece):
+                return piece[start - base : end - base]
+        raise ValueError(f"speaker span [{start}, {end}) crosses a piece boundary")
+
+
+def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, max_tokens: int):
+    """Best (first, last) token span per row against the no-speaker position 0, all in tensor ops."""
+    ps, pe = torch.softmax(start_logits, -1), torch.softmax(end_logits, -1)
+    n = ps.shape[1]
+    scores = ps[:, :, None] * pe[:, None, :]
+    i = torch.arange(n, device=ps.device)
+    allowed = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_tokens) & (i[:, None] > 0)
+    scores = scores.masked_fill(~allowed, 0.0)
+    flat = scores.flatten(1).max(-1)
+    first, last = flat.indices // n, flat.indices % n
+    null = ps[:, 0] * pe[:, 0]
+    is_null = null >= flat.values
+    first = torch.where(is_null, torch.zeros_like(first), first)
+    last = torch.where(is_null, torch.zeros_like(last), last)
+    return first.cpu(), last.cpu(), flat.values.cpu(), null.cpu()
+
+
+def load(path_or_id: str | os.PathLike | None = None, device: str = "auto", precision: str = "fp32", batch_size: int = 32) -> Analyzer:
+    """Load an analyser from a model directory or hub id (default: the bundled model)."""
+    from transformers import AutoTokenizer
+
+    path = str(path_or_id) if path_or_id is not None else str(bundled_model_dir())
+    if path_or_id is None and not Path(path).is_dir():
+        raise FileNotFoundError(
+            f"the bundled model is not at {path}: install stance from its source tree (pip install -e .) "
+            "or set STANCE_MODEL / pass the path of a model directory"
+        )
+    model = load_pretrained_checked(StanceModel, path)
+    tokenizer = load_pretrained_checked(AutoTokenizer, path)
+    return Analyzer(model, tokenizer, device=device, precision=precision, batch_size=batch_size)

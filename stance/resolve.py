@@ -1,0 +1,140 @@
+"""Speaker mentions -> the names they refer to.
+
+A mention that is a name resolves to the fullest form of that name the article
+uses ("Grapperhaus" -> "Ferd Grapperhaus"). A pronoun or description ("Hij",
+"de minister", "het bedrijf", "de Fransman") resolves to the nearest fitting named
+speaker earlier in the article, falling back to the nearest earlier name in the text.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from stance.schema import Article, Claim
+
+PRONOUNS = frozenset({"hij", "zij", "ze", "hijzelf", "zijzelf", "zelf", "die", "deze", "wij", "we", "men"})
+DETERMINERS = frozenset({"de", "het", "die", "deze", "dat", "diens", "zijn", "haar", "hun"})
+# Demonyms and other capitalised nouns that describe rather than name ("de Fransman").
+DEMONYMS = frozenset(
+    "Fransman Française Amerikaan Amerikaanse Duitser Duitse Belg Belgische Nederlander Nederlandse Brit Britse "
+    "Chinees Chinese Zweed Zweedse Fin Finse Deen Deense Italiaan Italiaanse Spanjaard Spaanse Pool Poolse Oostenrijker "
+    "Oostenrijkse Vlaming Vlaamse Waal Waalse Litouwer Litouwse Est Estse Ier Ierse Portugees Portugese Tsjech Tsjechische "
+    "Hongaar Hongaarse Roemeen Roemeense Griek Griekse Luxemburger Luxemburgse Canadees Canadese Japanner Japanse Rus Russische "
+    "Eurocommissaris Europarlementariër Kamerlid".split()
+)
+# Which roles a description can refer to; a description missing here fits any role.
+_DESCRIPTION_ROLES = {
+    "vendor": ("bedrijf", "fabrikant", "leverancier", "concern", "techbedrijf", "techgigant", "telecomgigant", "onderneming",
+               "producent", "maker", "multinational", "topman", "topvrouw", "ceo", "oprichter", "woordvoerder", "woordvoerster",
+               "directeur", "firma", "moederbedrijf", "chinese"),
+    "government": ("minister", "staatssecretaris", "premier", "kabinet", "regering", "president", "kamerlid", "burgemeester",
+                   "wethouder", "schepen", "ambassade", "ambassadeur", "partij", "fractie", "gemeente", "overheid", "ministerie",
+                   "politicus", "senator", "toezichthouder"),
+    "eu": ("commissie", "eurocommissaris", "commissaris", "europarlementariër", "raad", "fransman", "unie"),
+    "security_agency": ("dienst", "inlichtingendienst", "veiligheidsdienst", "agentschap", "centrum", "coördinator"),
+    "industry": ("operator", "provider", "telecomaanbieder", "aanbieder", "branchevereniging", "koepel", "sector"),
+    "expert": ("onderzoeker", "expert", "deskundige", "analist", "hoogleraar", "professor", "wetenschapper", "denktank",
+               "specialist", "adviseur", "consultant"),
+}
+_NAME_RE = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:van|de|der|den|ter|ten|von|le|la|du|di|da|'t)\s+)*[A-Z][\w'’.-]*)+")
+
+
+def _norm(word: str) -> str:
+    return word.strip(".,:;'\"„”“‘’«»()").lower()
+
+
+def is_description(mention: str) -> bool:
+    """True for pronouns and descriptions ("Hij", "de minister", "De Fransman"), False for names."""
+    words = mention.split()
+    if not words:
+        return False
+    if len(words) == 1:
+        return _norm(words[0]) in PRONOUNS
+    if _norm(words[0]) not in DETERMINERS:
+        return False
+    rest = [w for w in words[1:] if w[:1].isalpha()]
+    # "de minister", "het Chinese bedrijf": lowercase or demonym words only; "de AIVD" is a name.
+    return all(w[:1].islower() or w.strip(".,") in DEMONYMS for w in rest)
+
+
+def _fits(description: str, role: str | None) -> bool:
+    words = {_norm(w) for w in description.split()}
+    expected = [r for r, nouns in _DESCRIPTION_ROLES.items() if any(n in words or any(w.endswith(n) for w in words) for n in nouns)]
+    return not expected or role in expected
+
+
+def fullest_name(name: str, text: str) -> str:
+    """The longest form of `name` the article uses ("Grapperhaus" -> "Ferd Grapperhaus")."""
+    best = name
+    head = name.split()[0] if name.split() else name
+    if _norm(head) in DETERMINERS:  # "de AIVD" -> "AIVD"
+        best = name = " ".join(name.split()[1:]) or name
+    pattern = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:van|de|der|den|ter|ten|von)\s+)*)+" + re.escape(name) + r"(?!\w)")
+    for m in pattern.finditer(text):
+        candidate = m.group(0)
+        # Skip a sentence-initial word glued on ("Volgens Grapperhaus") by requiring capitalised name parts only.
+        parts = candidate.split()
+        while parts and _norm(parts[0]) in {"volgens", "aldus", "minister", "staatssecretaris", "premier", "president",
+                                             "woordvoerder", "topman", "commissaris", "eurocommissaris", "dat", "zegt",
+                                             "zei", "ook", "maar", "en", "toen", "nu", "de", "het", "directeur", "hoogleraar"}:
+            parts = parts[1:]
+        candidate = " ".join(parts)
+        if len(candidate) > len(best) and candidate.endswith(name):
+            best = candidate
+    return best
+
+
+KNOWN_VENDORS = ("Huawei", "ZTE", "Hikvision", "Dahua", "Kaspersky", "TikTok", "ByteDance", "Nuctech", "Hytera", "DJI",
+                 "Tencent", "WeChat", "Xiaomi", "Lenovo", "Temu", "Shein", "Nexperia", "Wingtech", "BYD", "Quectel",
+                 "Alibaba", "Mingyang", "Sungrow", "Yandex")
+_VENDOR_RE = re.compile(r"(?<!\w)(?:" + "|".join(KNOWN_VENDORS) + r")(?!\w)")
+_TITLES = DETERMINERS | {w.lower() for w in DEMONYMS} | {"volgens", "aldus", "minister", "staatssecretaris", "premier",
+                                                           "president", "commissaris", "eurocommissaris", "topman"}
+
+
+def _text_names(text: str, role: str | None) -> list[str]:
+    """Names in `text`, in order: vendor names for vendor descriptions, else multi-word names."""
+    if role == "vendor":
+        found = [m.group(0) for m in _VENDOR_RE.finditer(text)]
+        if found:
+            return found
+    names = []
+    for m in _NAME_RE.finditer(text):
+        parts = m.group(0).split()
+        while parts and _norm(parts[0]) in _TITLES:
+            parts = parts[1:]
+        if len(parts) >= 2 or (parts and role is not None):
+            names.append(" ".join(parts))
+    return names
+
+
+def _antecedent(mention: str, role: str | None, start: int, named: list[tuple[int, str, str]], text: str) -> str:
+    """The nearest fitting earlier name for a pronoun or description."""
+    same_role = [name for offset, name, r in named if offset < start and r == role and _fits(mention, r)]
+    any_named = [name for offset, name, _ in named if offset < start]
+    in_text = [n for n in _text_names(text[:start], role) if n]
+    pronoun = len(mention.split()) == 1
+    for candidates in ((same_role, any_named, in_text) if pronoun else (same_role, in_text, any_named)):
+        if candidates:
+            return candidates[-1]
+    return mention
+
+
+def resolve_speakers(article: Article) -> Article:
+    """A copy of `article` whose claims' speakers carry resolved names."""
+    text = article.text
+    named: list[tuple[int, str, str]] = []  # (offset, resolved name, role) of earlier named speakers
+    claims: list[Claim] = []
+    for claim in article.claims:
+        sp = claim.speaker
+        if sp.text is None or sp.start is None:
+            claims.append(claim)
+            continue
+        if is_description(sp.text):
+            resolved = _antecedent(sp.text, sp.role, sp.start, named, text)
+        else:
+            resolved = fullest_name(sp.text, text)
+            named.append((sp.start, resolved, sp.role))
+        claims.append(dataclasses.replace(claim, speaker=dataclasses.replace(sp, resolved=resolved)))
+    return dataclasses.replace(article, claims=tuple(claims))
