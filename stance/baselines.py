@@ -215,7 +215,7 @@ def text_classifier(c: float = 4.0) -> Pipeline:
     features = FeatureUnion(
         [
             ("word", TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True)),
-            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2)),
+            ("char", TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 5), sublinear_tf=True, min_df=2, max_features=50000)),
         ]
     )
     return Pipeline([("features", features), ("clf", LogisticRegression(C=c, class_weight="balanced", max_iter=5000))])

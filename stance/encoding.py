@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+import numpy as np
+
 from stance.schema import ROLES, STANCES, Article
 
 IGNORE = -100
@@ -82,35 +84,30 @@ def claim_examples(
 
 @dataclass(frozen=True)
 class EncodedBatch:
-    """Tensors for the model plus, per row, each token's article character span.
+    """Tensors for the model plus each token's article character span.
 
-    `offsets[r][t]` is (start, end) in the article for token t of row r, or None for
-    special and padding tokens; `truncated[r]` says the claim itself was cut.
+    `offsets[r, t]` is (start, end) in the article for token t of row r, or (-1, -1)
+    for special and padding tokens; `truncated[r]` says the claim itself was cut.
     """
 
-    input_ids: "object"
-    attention_mask: "object"
-    offsets: list[list[tuple[int, int] | None]]
+    input_ids: "torch.Tensor"
+    attention_mask: "torch.Tensor"
+    offsets: "torch.Tensor"
     truncated: list[bool]
     labels: dict
 
 
-def char_span_to_tokens(offsets: Sequence[tuple[int, int] | None], start: int, end: int) -> tuple[int, int]:
-    """First and last token overlapping article characters [start, end); (0, 0) if none do."""
-    first = last = None
-    for t, span in enumerate(offsets):
-        if span is not None and span[0] < end and span[1] > start:
-            if first is None:
-                first = t
-            last = t
-    return (0, 0) if first is None else (first, last)
+def char_span_to_tokens(offsets, start: int, end: int) -> tuple[int, int]:
+    """First and last token of one row's (T, 2) offsets overlapping characters [start, end); (0, 0) if none."""
+    hits = ((offsets[:, 0] >= 0) & (offsets[:, 0] < end) & (offsets[:, 1] > start)).nonzero().flatten()
+    return (0, 0) if len(hits) == 0 else (int(hits[0]), int(hits[-1]))
 
 
-def tokens_to_char_span(offsets: Sequence[tuple[int, int] | None], first: int, last: int) -> tuple[int, int] | None:
-    """Article character span of tokens first..last, or None for the no-speaker position."""
-    if first == 0 or offsets[first] is None or offsets[last] is None:
+def tokens_to_char_span(offsets, first: int, last: int) -> tuple[int, int] | None:
+    """Article character span of tokens first..last of one row, or None for the no-speaker position."""
+    if first == 0 or offsets[first, 0] < 0 or offsets[last, 0] < 0:
         return None
-    return offsets[first][0], offsets[last][1]
+    return int(offsets[first, 0]), int(offsets[last, 1])
 
 
 class StanceCollator:
@@ -144,15 +141,12 @@ class StanceCollator:
             b_ids, b_off = b_ids[len(b_ids) - n_before :], b_off[len(b_off) - n_before :]
             a_ids, a_off = a_ids[:n_after], a_off[:n_after]
             ids = [cls, *b_ids, sep, *c_ids, sep, *a_ids, sep]
-            offs = (
-                [None]
-                + [(s + ex.before_start, e + ex.before_start) for s, e in b_off]
-                + [None]
-                + [(s + ex.claim_start, e + ex.claim_start) for s, e in c_off]
-                + [None]
-                + [(s + ex.after_start, e + ex.after_start) for s, e in a_off]
-                + [None]
-            )
+            none = np.full((1, 2), -1)
+            offs = np.concatenate([
+                none, np.asarray(b_off, dtype=np.int64).reshape(-1, 2) + ex.before_start,
+                none, np.asarray(c_off, dtype=np.int64).reshape(-1, 2) + ex.claim_start,
+                none, np.asarray(a_off, dtype=np.int64).reshape(-1, 2) + ex.after_start, none,
+            ])
             rows.append(ids)
             offsets.append(offs)
             truncated.append(cut)
@@ -161,10 +155,12 @@ class StanceCollator:
             width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
         input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
         attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
+        offset_t = torch.full((len(rows), width, 2), -1, dtype=torch.long)
         for r, ids in enumerate(rows):
             input_ids[r, : len(ids)] = torch.tensor(ids)
             attention_mask[r, : len(ids)] = 1
-            offsets[r] = offsets[r] + [None] * (width - len(ids))
+            offset_t[r, : len(ids)] = torch.from_numpy(offsets[r])
+        offsets = offset_t
         labels = {}
         if examples and examples[0].stance != IGNORE:
             spans = [
@@ -181,6 +177,7 @@ class StanceCollator:
 
     def __call__(self, examples: Sequence[ClaimExample | dict]) -> dict:
         """The Trainer's collate function: model inputs and labels as tensors."""
-        examples = [ex if isinstance(ex, ClaimExample) else ClaimExample(**ex) for ex in examples]
+        fields = ClaimExample.__dataclass_fields__
+        examples = [ex if isinstance(ex, ClaimExample) else ClaimExample(**{k: v for k, v in ex.items() if k in fields}) for ex in examples]
         batch = self.encode(examples)
         return {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask, **batch.labels}

@@ -105,7 +105,8 @@ class Analyzer:
                 out = self.model(input_ids=batch.input_ids.to(self.device), attention_mask=batch.attention_mask.to(self.device))
                 stance_p = torch.softmax(out.stance_logits.float() / cfg.stance_temperature, -1).cpu()
                 role_p = torch.softmax(out.role_logits.float(), -1).cpu()
-                first, last, span_p, null_p = _best_spans(out.start_logits.float(), out.end_logits.float(), cfg.max_speaker_tokens)
+                first, last, span_p, null_p = _best_spans(out.start_logits.float(), out.end_logits.float(),
+                                                          batch.offsets[..., 0].to(self.device), cfg.max_speaker_tokens)
                 for row, i in enumerate(idx):
                     a, c, _ = examples[i]
                     span = tokens_to_char_span(batch.offsets[row], int(first[row]), int(last[row]))
@@ -137,13 +138,19 @@ class Analyzer:
         raise ValueError(f"speaker span [{start}, {end}) crosses a piece boundary")
 
 
-def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, max_tokens: int):
-    """Best (first, last) token span per row against the no-speaker position 0, all in tensor ops."""
+def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, char_starts: torch.Tensor, max_tokens: int):
+    """Best (first, last) token span per row against the no-speaker position 0, all in tensor ops.
+
+    A span stays inside one piece (before, claim or after): it may not cross a separator.
+    """
     ps, pe = torch.softmax(start_logits, -1), torch.softmax(end_logits, -1)
     n = ps.shape[1]
     scores = ps[:, :, None] * pe[:, None, :]
     i = torch.arange(n, device=ps.device)
-    allowed = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_tokens) & (i[:, None] > 0)
+    text = char_starts >= 0
+    piece = torch.cumsum((~text).long(), dim=1)
+    allowed = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_tokens)
+    allowed = allowed[None] & (piece[:, :, None] == piece[:, None, :]) & text[:, :, None] & text[:, None, :]
     scores = scores.masked_fill(~allowed, 0.0)
     flat = scores.flatten(1).max(-1)
     first, last = flat.indices // n, flat.indices % n

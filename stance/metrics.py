@@ -30,19 +30,9 @@ N_BINS = 10
 
 # Headline figures, in report order; each gets a bootstrap interval.
 METRICS: tuple[str, ...] = (
-    "segmentation_precision",
-    "segmentation_recall",
-    "segmentation_f1",
-    "stance_macro_f1",
-    "stance_accuracy",
-    "role_macro_f1",
-    "speaker_accuracy",
-    "speaker_span_strict_precision",
-    "speaker_span_strict_recall",
-    "speaker_span_strict_f1",
-    "speaker_span_partial_precision",
-    "speaker_span_partial_recall",
-    "speaker_span_partial_f1",
+    "segmentation_precision", "segmentation_recall", "segmentation_f1", "stance_macro_f1", "stance_accuracy",
+    "role_macro_f1", "speaker_accuracy",
+    *(f"speaker_span_{kind}_{m}" for kind in ("strict", "partial") for m in ("precision", "recall", "f1")),
     "stance_ece",
 )
 
@@ -155,7 +145,7 @@ class ClaimRows:
     speaker_correct: np.ndarray
     confidence: np.ndarray  # max stance probability; nan without probabilities
     prob_correct: np.ndarray  # argmax of stance probabilities equals gold
-    tally: np.ndarray  # (n_articles, _WIDTH) counts; see _tally_article
+    tally: np.ndarray  # (n_articles, _WIDTH) counts laid out as below
 
 
 _SEG = slice(0, 3)  # matched, predicted, gold claims
@@ -176,12 +166,11 @@ def claim_rows(pairs: Sequence[tuple[Article, Article]]) -> ClaimRows:
         n_match = sum(m is not None for m in matched)
         strict = partial = 0
         for gc, pc in zip(g.claims, matched):
-            gsp = gc.speaker
-            psp = pc.speaker if pc is not None else None
+            gsp, psp = gc.speaker, (pc.speaker if pc is not None else None)
             art.append(k)
             gs.append(gc.stance)
-            ps.append(pc.stance if pc is not None else UNMATCHED)
             gr.append(gsp.role)
+            ps.append(pc.stance if pc is not None else UNMATCHED)
             pr.append(psp.role if psp is not None else UNMATCHED)
             elig.append(not gsp.is_null)
             corr.append(not gsp.is_null and psp is not None and names_match(gsp.resolved, psp.resolved))
@@ -197,22 +186,11 @@ def claim_rows(pairs: Sequence[tuple[Article, Article]]) -> ClaimRows:
             else:
                 conf.append(np.nan)
                 pcorr.append(False)
-        n_pred_mentions = sum(not c.speaker.is_null for c in p.claims)
-        n_gold_mentions = sum(not c.speaker.is_null for c in g.claims)
+        mentions = [sum(not c.speaker.is_null for c in a.claims) for a in (p, g)]
         tally[k, _SEG] = (n_match, len(p.claims), len(g.claims))
-        tally[k, _SPAN] = (strict, partial, n_pred_mentions, n_gold_mentions)
-    rows = ClaimRows(
-        article=np.asarray(art, dtype=int),
-        gold_stance=gs,
-        pred_stance=ps,
-        gold_role=gr,
-        pred_role=pr,
-        speaker_eligible=np.asarray(elig, dtype=bool),
-        speaker_correct=np.asarray(corr, dtype=bool),
-        confidence=np.asarray(conf, dtype=float),
-        prob_correct=np.asarray(pcorr, dtype=bool),
-        tally=tally,
-    )
+        tally[k, _SPAN] = (strict, partial, *mentions)
+    as_bool = lambda x: np.asarray(x, dtype=bool)  # noqa: E731
+    rows = ClaimRows(np.asarray(art, dtype=int), gs, ps, gr, pr, as_bool(elig), as_bool(corr), np.asarray(conf, dtype=float), as_bool(pcorr), tally)
     _fill_label_tallies(rows)
     return rows
 
@@ -300,7 +278,8 @@ def bootstrap_intervals(
     """Percentile intervals for every headline figure, resampling articles (rows of `tally`).
 
     Fewer than two articles give (nan, nan): one article says nothing about spread.
-    Resamples where a figure is undefined (no gold claims, say) are left out of its interval.
+    Resamples where a figure is undefined (no gold claims, say) are left out of its interval;
+    role macro-F1 averages over the roles present in each resample's gold claims.
     """
     n = tally.shape[0]
     if n < 2 or n_resamples < 1:

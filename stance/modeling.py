@@ -211,7 +211,8 @@ class StanceModel(PreTrainedModel):
         enc_dict = encoder.config.to_dict()
         for key in ("architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype"):
             enc_dict.pop(key, None)
-        config = StanceConfig(encoder=enc_dict, **config_kwargs)
+        special = {k: enc_dict.get(k) for k in ("pad_token_id", "bos_token_id", "eos_token_id")}
+        config = StanceConfig(encoder=enc_dict, **special, **config_kwargs)
         config.base_model = name_or_path
         model = cls(config)
         missing, unexpected = model.encoder.load_state_dict(encoder.state_dict(), strict=False)

@@ -155,7 +155,7 @@ def plot_reliability(reliability: Mapping[str, Sequence[float]], title: str, pat
     ax = fig.add_subplot()
     keep = count > 0
     ax.bar(lower[keep], np.asarray(reliability["accuracy"])[keep], width=width, align="edge", edgecolor="black", alpha=0.7, label="accuracy")
-    ax.plot(np.asarray(reliability["confidence"])[keep], np.asarray(reliability["accuracy"])[keep], "o", color="C1", label="mean confidence")
+    ax.plot(np.asarray(reliability["confidence"])[keep], np.asarray(reliability["accuracy"])[keep], "o", color="C1", label="(mean confidence, accuracy)")
     ax.plot([0, 1], [0, 1], "--", color="grey")
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)

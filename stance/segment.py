@@ -51,7 +51,8 @@ _QUOTE_THEN_ATTRIBUTION_RE = re.compile(r"\s*,|(?<=,.)\s+\w|(?<=,..)\s+\w")
 _TRAILING_NOTE_RE = re.compile(r"\([^().!?\n]{1,40}\)\s*\Z")
 _TRAILING_PUNCT_RE = re.compile(r"[.!?…]*\s*\Z")
 
-# Abbreviations after which a period never ends a sentence (compared lower-cased).
+# Abbreviations after which a period does not end a sentence; a capital first letter
+# is allowed ("Dr." at the start of a sentence), an all-capital word is not ("VS.").
 _ABBREVIATIONS = frozenset(
     """
     dhr mevr mw mr mrs drs dr prof ir ing ds jhr mgr kand sr jr gen lt kol maj kapt
@@ -80,6 +81,7 @@ _OPEN, _CLOSE, _TOGGLE, _NONE = 1, 2, 3, 0
 # What may stand before an opening quote and after a closing one.
 _LEFT_FREE = frozenset("([{„‚«‹“‘-–—/")
 _RIGHT_FREE = frozenset(".,;:!?…)]}»›”’\"'-–—/")
+# What may stand before a quote that opens a sentence (or a spoken passage).
 _SENTENCE_END_CHARS = frozenset(".!?…:")
 # Characters that cannot begin a sentence after a candidate end.
 _NOT_SENTENCE_START = frozenset(",;:.)]}%/…")
@@ -235,7 +237,6 @@ def _is_abbreviation(token: str) -> tuple[bool, bool]:
     """(is an abbreviation, may also end a sentence) for the token before a period."""
     token = token.lstrip(_TOKEN_OPENERS)
     low = token.lower()
-    # "Dr." and "dr." are titles, "VS." (the United States) is no "vs.".
     uncapitalised = token[:1].lower() + token[1:]
     if uncapitalised in _ABBREVIATIONS or token in _CASED_ABBREVIATIONS or _DOTTED_RE.fullmatch(token):
         return True, low in _SENTENCE_FINAL_ABBREVIATIONS
@@ -287,9 +288,10 @@ def _merge_quote_continuations(text: str, a: int, b: int, cuts: list[int], close
     while k < len(cuts):
         s0, s1, s2 = bounds[k], bounds[k + 1], bounds[k + 2]
         if _attributed_quote(text, s0, s1, closed) and _whole_quote(text, s1, s2, closed):
-            k += 2  # never chain: the quote after the merged pair starts afresh
-            if k - 1 < len(cuts):
-                keep.append(cuts[k - 1])
+            # Drop cuts[k] and keep the next one whatever follows, so that joins never chain.
+            if k + 1 < len(cuts):
+                keep.append(cuts[k + 1])
+            k += 2
             continue
         keep.append(cuts[k])
         k += 1
@@ -330,7 +332,7 @@ def segment(text: str, *, join_continued_quotes: bool = False) -> list[tuple[int
     a joined gold claim, so no gold claim is lost either way.
     """
     if not isinstance(text, str):
-        raise TypeError(f"segment() takes a str, got {type(text).__name__}; decode bytes first (text.decode('utf-8'))")
+        raise TypeError(f"segment() takes a str, got {type(text).__name__}; pass the article text (decode bytes with .decode('utf-8'))")
     n = len(text)
     bounds = [0]
     for hard in _hard_breaks(text) + [n]:

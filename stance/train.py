@@ -74,13 +74,15 @@ def load_claims(path: str, cfg: TrainConfig):
     raw = load_dataset("json", data_files=path, split="train")
 
     def explode(batch):
-        rows: dict[str, list] = {f: [] for f in ClaimExample.__dataclass_fields__}
+        rows: dict[str, list] = {f: [] for f in [*ClaimExample.__dataclass_fields__, "length"]}
         for i in range(len(batch["id"])):
             obj = {k: batch[k][i] for k in batch}
             article = article_from_dict(obj, f"{path} record {batch['id'][i]!r}")
             for ex in claim_examples(article, context_before=cfg.context_before, context_after=cfg.context_after):
-                for f in rows:
+                for f in ClaimExample.__dataclass_fields__:
                     rows[f].append(getattr(ex, f))
+                # Characters stand in for tokens when grouping batches by length.
+                rows["length"].append(len(ex.before) + len(ex.claim) + len(ex.after))
         return rows
 
     return raw.map(explode, batched=True, remove_columns=raw.column_names, desc=f"claims of {Path(path).name}")
