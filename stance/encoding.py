@@ -2,7 +2,10 @@
 
 A claim is encoded with the text around it, each token once:
 
-    <s> before </s> claim </s> after </s>
+    <s> claim </s> before </s> after </s>
+
+The claim comes first, so the first token (read by the stance and role heads) always
+sits right next to it whatever the context's length.
 
 `before` is up to `context_before` preceding claims (trimmed from the left to fit),
 `after` the next `context_after` claims (trimmed from the right). The claim comes
@@ -140,11 +143,11 @@ class StanceCollator:
             n_after = min(len(a_ids), room - n_before)
             b_ids, b_off = b_ids[len(b_ids) - n_before :], b_off[len(b_off) - n_before :]
             a_ids, a_off = a_ids[:n_after], a_off[:n_after]
-            ids = [cls, *b_ids, sep, *c_ids, sep, *a_ids, sep]
+            ids = [cls, *c_ids, sep, *b_ids, sep, *a_ids, sep]
             none = np.full((1, 2), -1)
             offs = np.concatenate([
-                none, np.asarray(b_off, dtype=np.int64).reshape(-1, 2) + ex.before_start,
                 none, np.asarray(c_off, dtype=np.int64).reshape(-1, 2) + ex.claim_start,
+                none, np.asarray(b_off, dtype=np.int64).reshape(-1, 2) + ex.before_start,
                 none, np.asarray(a_off, dtype=np.int64).reshape(-1, 2) + ex.after_start, none,
             ])
             rows.append(ids)

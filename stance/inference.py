@@ -106,7 +106,7 @@ class Analyzer:
                 stance_p = torch.softmax(out.stance_logits.float() / cfg.stance_temperature, -1).cpu()
                 role_p = torch.softmax(out.role_logits.float(), -1).cpu()
                 first, last, span_p, null_p = _best_spans(out.start_logits.float(), out.end_logits.float(),
-                                                          batch.offsets[..., 0].to(self.device), cfg.max_speaker_tokens)
+                                                          batch.offsets.to(self.device), cfg.max_speaker_tokens)
                 for row, i in enumerate(idx):
                     a, c, _ = examples[i]
                     span = tokens_to_char_span(batch.offsets[row], int(first[row]), int(last[row]))
@@ -138,7 +138,7 @@ class Analyzer:
         raise ValueError(f"speaker span [{start}, {end}) crosses a piece boundary")
 
 
-def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, char_starts: torch.Tensor, max_tokens: int):
+def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, offsets: torch.Tensor, max_tokens: int):
     """Best (first, last) token span per row against the no-speaker position 0, all in tensor ops.
 
     A span stays inside one piece (before, claim or after): it may not cross a separator.
@@ -147,8 +147,9 @@ def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, char_start
     n = ps.shape[1]
     scores = ps[:, :, None] * pe[:, None, :]
     i = torch.arange(n, device=ps.device)
-    text = char_starts >= 0
-    piece = torch.cumsum((~text).long(), dim=1)
+    # Text tokens with at least one character; separators split the row into pieces.
+    text = offsets[..., 1] > offsets[..., 0]
+    piece = torch.cumsum((offsets[..., 0] < 0).long(), dim=1)
     allowed = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_tokens)
     allowed = allowed[None] & (piece[:, :, None] == piece[:, None, :]) & text[:, :, None] & text[:, None, :]
     scores = scores.masked_fill(~allowed, 0.0)

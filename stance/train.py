@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from stance.encoding import IGNORE, ClaimExample, StanceCollator, claim_examples
+from stance.metrics import fit_temperature
 from stance.modeling import StanceModel, load_pretrained_checked, save_atomically
 from stance.schema import ROLES, STANCES, article_from_dict
 
@@ -64,6 +65,8 @@ class TrainConfig:
     resume: bool = True
     """Resume from the last checkpoint in output_dir when there is one."""
     progress: bool = True
+    reinit_encoder: bool = False
+    """Ablation: throw away the encoder's pretrained weights (same architecture, random start)."""
     card_title: str = "stance model"
 
 
@@ -161,6 +164,9 @@ def train(cfg: TrainConfig) -> Path:
     else:
         model = StanceModel.from_encoder(cfg.model, **heads)
     base = getattr(model.config, "base_model", cfg.model)
+    if cfg.reinit_encoder:
+        model.encoder.apply(model._init_weights)
+        base = f"{base} (weights re-initialised: no pretraining)"
 
     bf16 = cfg.bf16 if cfg.bf16 is not None else bool(torch.cuda.is_available() and torch.cuda.is_bf16_supported())
     by_steps = cfg.eval_every != "epoch"
@@ -196,9 +202,14 @@ def train(cfg: TrainConfig) -> Path:
         logger.info("resuming from %s", last)
     trainer.train(resume_from_checkpoint=last)
     metrics = trainer.evaluate()
+    # Temperature scaling on dev, stored with the model, so analyze() returns calibrated probabilities.
+    dev_pred = trainer.predict(dev_ds)
+    model.config.stance_temperature = fit_temperature(dev_pred.predictions[0], dev_pred.label_ids[0])
+    metrics["stance_temperature"] = model.config.stance_temperature
     final = out / "model"
     if trainer.is_world_process_zero():
         def write(d: str) -> None:
+            trainer.model.config.stance_temperature = model.config.stance_temperature
             trainer.model.save_pretrained(d)
             tokenizer.save_pretrained(d)
             Path(d, "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))

@@ -117,8 +117,8 @@ def test_tiny_model_learns_the_separable_corpus(tiny_encoder_dir, fixture_corpus
 
     from stance.inference import load
 
-    final = train(_cfg(tiny_encoder_dir, fixture_corpus_files, tmp_path / "run", epochs=100, max_steps=800, batch_size=16,
-                       learning_rate=3e-3, eval_every="400", early_stopping_patience=0, class_weights=False))
+    final = train(_cfg(tiny_encoder_dir, fixture_corpus_files, tmp_path / "run", epochs=100, max_steps=600, batch_size=16,
+                       learning_rate=3e-3, eval_every="300", early_stopping_patience=0, class_weights=False))
     analyser = load(final, device="cpu")
     gold = read_jsonl(fixture_corpus_files / "dev.jsonl")
     pred = analyser.analyze_many([a.text for a in gold])

@@ -17,7 +17,7 @@ Authoring format (see docs/annotation-guide.md, "Writing articles"):
     Het kabinet komt met strengere eisen voor leveranciers van 5G.
       @ asserts_risk | government | Het kabinet
     Dat schrijft minister Grapperhaus in een brief aan de Kamer.
-      @ neutral | government | Grapperhaus => Ferd Grapperhaus
+      @ asserts_risk | government | Grapperhaus => Ferd Grapperhaus
 
     "Wij nemen geen risico", zei hij.
       @ asserts_risk | government | hij => Ferd Grapperhaus

@@ -1,0 +1,302 @@
+"""Claims per second of `Analyzer.analyze_many` against a `transformers` pipeline, same model size.
+
+A randomly initialised model of RobBERT-2023's real size (config and tokenizer read in
+place from ../shared/robbert-2023-dutch-base/; speed does not depend on weight values)
+runs over >= 2,000 claims of whole articles of the project corpus, in fp32, bf16 and
+int8. The obvious alternative, `pipeline("text-classification")` over a
+RobertaForSequenceClassification of the same size, is fed exactly the inputs stance's
+model sees (`before</s>claim</s>after`, so the same token ids) at its best batch size
+among 1, 8, 32 and 64, in the same run. Stance produces all three outputs (stance, role,
+speaker span, plus segmentation and name resolution); the pipeline one label.
+
+Each measurement runs after a warm-up over equal blocks of articles; the median block
+rate is reported with the overall rate. The "article pass" line times the design note's
+faster path: the same encoder over each article once, in 512-token windows.
+
+    nice python benchmarks/throughput.py                       # ~40 min on 2 busy cores
+    python benchmarks/throughput.py --claims 200 --no-save     # a smoke run
+    python benchmarks/throughput.py --agreement-only --model models/stance-mini-nl
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from machine import describe, load_average  # noqa: E402
+
+ROBBERT = ROOT.parent / "shared" / "robbert-2023-dutch-base"
+DATA = sorted((ROOT / "training" / "data").glob("*.jsonl"))
+
+
+class Tee:
+    """Print to the screen and keep the lines for the results file."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def __call__(self, *parts) -> None:
+        line = " ".join(str(p) for p in parts)
+        print(line, flush=True)
+        self.lines.append(line)
+
+
+def corpus_texts(min_claims: int) -> list[tuple[str, str]]:
+    """(id, text) of whole corpus articles, in file order, until they hold >= min_claims claims."""
+    from stance.schema import read_jsonl
+    from stance.segment import segment
+
+    out, n = [], 0
+    for path in DATA:
+        for article in read_jsonl(path):
+            out.append((article.id, article.text))
+            n += len(segment(article.text))
+            if n >= min_claims:
+                return out
+    return out
+
+
+def blocks_of(texts: list, n_blocks: int, weights: list[int]) -> list[list]:
+    """Split texts into n_blocks consecutive blocks of about equal total weight."""
+    total, blocks, current, acc = sum(weights), [], [], 0
+    for text, w in zip(texts, weights):
+        current.append(text)
+        acc += w
+        if acc >= total * (len(blocks) + 1) / n_blocks and len(blocks) < n_blocks - 1:
+            blocks.append(current)
+            current = []
+    blocks.append(current)
+    return [b for b in blocks if b]
+
+
+def examples_of(texts, config):
+    """The ClaimExamples the Analyzer builds for these texts, per article."""
+    from stance.encoding import claim_examples
+    from stance.schema import Article
+    from stance.segment import segment
+
+    return [claim_examples(Article(id=i, text=t), segment(t), config.context_before, config.context_after, with_labels=False)
+            for i, t in texts]
+
+
+def build_model_dir(tmp: Path) -> Path:
+    """A StanceModel of RobBERT-2023's size with random weights, saved with the real tokenizer."""
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, RobertaModel
+
+    from stance.modeling import StanceModel
+
+    torch.manual_seed(0)
+    config = AutoConfig.from_pretrained(ROBBERT)
+    encoder_dir = tmp / "encoder"
+    RobertaModel(config, add_pooling_layer=False).save_pretrained(encoder_dir)
+    AutoTokenizer.from_pretrained(ROBBERT).save_pretrained(encoder_dir)
+    model = StanceModel.from_encoder(str(encoder_dir))
+    model_dir = tmp / "stance"
+    model.save_pretrained(model_dir)
+    AutoTokenizer.from_pretrained(ROBBERT).save_pretrained(model_dir)
+    return model_dir
+
+
+def rate_over_blocks(run, blocks, weight) -> tuple[float, float, float]:
+    """(median block rate, overall rate, seconds) of run(block) in units of weight(block) per second."""
+    rates, total_w, total_t = [], 0, 0.0
+    for block in blocks:
+        t0 = time.perf_counter()
+        run(block)
+        dt = time.perf_counter() - t0
+        rates.append(weight(block) / dt)
+        total_w += weight(block)
+        total_t += dt
+    return statistics.median(rates), total_w / total_t, total_t
+
+
+def bench_stance(model_dir, precision, blocks, claims_of, warm, batch_size, say):
+    from stance.inference import load
+
+    analyzer = load(model_dir, device="cpu", precision=precision, batch_size=batch_size)
+    analyzer.analyze_many([t for _, t in warm])
+    med, overall, secs = rate_over_blocks(lambda b: analyzer.analyze_many([t for _, t in b], ids=[i for i, _ in b]),
+                                          blocks, claims_of)
+    say(f"stance {precision:<5} batch {batch_size:>3}: median {med:7.2f} claims/s   overall {overall:7.2f} claims/s   ({secs:.0f} s)")
+    return med
+
+
+def bench_pipeline(model_dir, blocks_inputs, probe, batch_sizes, max_length, say):
+    import torch
+    from transformers import AutoConfig, AutoTokenizer, RobertaForSequenceClassification, pipeline
+
+    torch.manual_seed(0)
+    config = AutoConfig.from_pretrained(ROBBERT, num_labels=3)
+    model = RobertaForSequenceClassification(config).eval()
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    pipe = pipeline("text-classification", model=model, tokenizer=tok, device=-1)
+    kwargs = dict(truncation=True, max_length=max_length)
+    pipe(probe[:8], batch_size=8, **kwargs)
+    best, best_rate = None, 0.0
+    for bs in batch_sizes:
+        pipe(probe[:bs], batch_size=bs, **kwargs)
+        t0 = time.perf_counter()
+        pipe(probe, batch_size=bs, **kwargs)
+        rate = len(probe) / (time.perf_counter() - t0)
+        say(f"pipeline probe batch {bs:>3}: {rate:7.2f} claims/s on {len(probe)} inputs")
+        if rate > best_rate:
+            best, best_rate = bs, rate
+    med, overall, secs = rate_over_blocks(lambda b: pipe(b, batch_size=best, **kwargs), blocks_inputs, len)
+    say(f"pipeline      batch {best:>3}: median {med:7.2f} claims/s   overall {overall:7.2f} claims/s   ({secs:.0f} s)")
+    return med, best
+
+
+def article_pass(model_dir, texts, n_claims, precision, say, window=512, batch_size=8):
+    """Time the faster design's encoder work: each article once, in windows of `window` tokens."""
+    import torch
+    from transformers import AutoTokenizer
+
+    from stance.inference import load
+
+    analyzer = load(model_dir, device="cpu", precision=precision)
+    encoder = analyzer.model.encoder
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    rows = []
+    for _, text in texts:
+        ids = tok(text, add_special_tokens=False)["input_ids"]
+        for i in range(0, max(len(ids), 1), window - 2):
+            rows.append([tok.cls_token_id, *ids[i : i + window - 2], tok.sep_token_id])
+    rows.sort(key=len)
+    n_tokens = sum(len(r) for r in rows)
+
+    def run(batch_rows):
+        width = max(len(r) for r in batch_rows)
+        ids = torch.full((len(batch_rows), width), tok.pad_token_id)
+        mask = torch.zeros_like(ids)
+        for j, r in enumerate(batch_rows):
+            ids[j, : len(r)] = torch.tensor(r)
+            mask[j, : len(r)] = 1
+        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
+        with torch.inference_mode(), autocast:
+            encoder(input_ids=ids, attention_mask=mask)
+
+    run(rows[:2])
+    t0 = time.perf_counter()
+    for i in range(0, len(rows), batch_size):
+        run(rows[i : i + batch_size])
+    dt = time.perf_counter() - t0
+    say(f"article pass  {precision:<5}: {n_claims / dt:7.2f} claims/s equivalent (encoder only, {len(rows)} windows, "
+        f"{n_tokens} tokens, {dt:.0f} s)")
+    return n_claims / dt, n_tokens
+
+
+def agreement(model_dir: Path, say) -> None:
+    """Fraction of claims whose stance (and role) label int8 and bf16 give as fp32 does, dev + test texts."""
+    from stance.inference import load
+    from stance.schema import read_jsonl
+
+    texts = [a.text for name in ("dev.jsonl", "test.jsonl", "test-unseen-vendors.jsonl")
+             for a in read_jsonl(ROOT / "training" / "data" / name)]
+    results = {p: load(model_dir, device="cpu", precision=p).analyze_many(texts) for p in ("fp32", "bf16", "int8")}
+    ref = [c for a in results["fp32"] for c in a.claims]
+    say(f"agreement with fp32 on {model_dir} ({len(texts)} dev/test articles, {len(ref)} claims):")
+    for p in ("bf16", "int8"):
+        other = [c for a in results[p] for c in a.claims]
+        assert len(other) == len(ref)
+        stance = sum(a.stance == b.stance for a, b in zip(ref, other)) / len(ref)
+        role = sum(a.speaker.role == b.speaker.role for a, b in zip(ref, other)) / len(ref)
+        span = sum((a.speaker.start, a.speaker.end) == (b.speaker.start, b.speaker.end) for a, b in zip(ref, other)) / len(ref)
+        say(f"  {p}: stance {stance:.4f}   role {role:.4f}   speaker span {span:.4f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--claims", type=int, default=2000, help="at least this many claims (whole articles)")
+    ap.add_argument("--blocks", type=int, default=4, help="timed blocks per measurement (the median is reported)")
+    ap.add_argument("--probe", type=int, default=192, help="inputs per pipeline batch-size probe")
+    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--precisions", default="fp32,bf16,int8")
+    ap.add_argument("--pipeline-batch-sizes", default="1,8,32,64")
+    ap.add_argument("--no-article-pass", action="store_true")
+    ap.add_argument("--model", type=Path, default=ROOT / "models" / "stance-mini-nl", help="trained model for the int8 agreement")
+    ap.add_argument("--agreement-only", action="store_true")
+    ap.add_argument("--no-save", action="store_true")
+    args = ap.parse_args()
+    say = Tee()
+    say("Throughput benchmark: benchmarks/throughput.py " + " ".join(sys.argv[1:]))
+    say(describe())
+    if args.agreement_only:
+        agreement(args.model, say) if args.model.is_dir() else say(f"no trained model at {args.model}")
+        if not args.no_save:
+            (ROOT / "benchmarks" / "results" / "int8_agreement.txt").write_text("\n".join(say.lines) + "\n")
+        return
+
+    import torch
+
+    texts = corpus_texts(args.claims)
+    with tempfile.TemporaryDirectory() as tmp:
+        model_dir = build_model_dir(Path(tmp))
+        from stance.modeling import StanceModel
+
+        config = StanceModel.config_class.from_pretrained(model_dir)
+        per_article = examples_of(texts, config)
+        n_claims = sum(len(e) for e in per_article)
+        claims_in = {i: len(e) for (i, _), e in zip(texts, per_article)}
+        blocks = blocks_of(texts, args.blocks, [len(e) for e in per_article])
+        warm = corpus_texts(64)[:5]
+        say(f"data: {len(texts)} whole articles of {', '.join(p.name for p in DATA)}: {n_claims} claims; "
+            f"{len(blocks)} blocks; window {config.max_seq_length} tokens; batch {args.batch_size}")
+
+        # The pipeline's inputs: the same token ids as stance's rows (checked below).
+        from transformers import AutoTokenizer
+
+        from stance.encoding import StanceCollator
+
+        tok = AutoTokenizer.from_pretrained(model_dir)
+        collator = StanceCollator(tok, max_length=config.max_seq_length)
+        sep = tok.sep_token
+        joined = [[f"{ex.before}{sep}{ex.claim}{sep}{ex.after}" for ex in exs] for exs in per_article]
+        flat_ex = [ex for exs in per_article for ex in exs]
+        flat_in = [s for js in joined for s in js]
+        stance_len = [int(collator.encode([ex]).attention_mask.sum()) for ex in flat_ex]
+        pipe_len = [len(ids) for ids in tok(flat_in, truncation=True, max_length=config.max_seq_length)["input_ids"]]
+        same = sum(a == b for a, b in zip(stance_len, pipe_len))
+        say(f"tokens per claim input: stance mean {statistics.mean(stance_len):.1f}, pipeline mean "
+            f"{statistics.mean(pipe_len):.1f}; identical length for {same}/{len(flat_ex)} inputs")
+
+        results = {}
+        for precision in args.precisions.split(","):
+            results[precision] = bench_stance(model_dir, precision, blocks, lambda b: sum(claims_in[i] for i, _ in b),
+                                              warm, args.batch_size, say)
+        index = {i: k for k, (i, _) in enumerate(texts)}
+        blocks_inputs = [[s for i, _ in b for s in joined[index[i]]] for b in blocks]
+        probe = flat_in[:: max(1, len(flat_in) // args.probe)][: args.probe]
+        pipe_rate, best_bs = bench_pipeline(model_dir, blocks_inputs, probe,
+                                            [int(b) for b in args.pipeline_batch_sizes.split(",")], config.max_seq_length, say)
+        say("")
+        say(f"ratios to the pipeline (batch {best_bs}), median claims/s:")
+        for precision, rate in results.items():
+            say(f"  stance {precision:<5} {rate / pipe_rate:5.2f}x")
+        if not args.no_article_pass:
+            say("")
+            block0 = blocks[0]
+            n0 = sum(claims_in[i] for i, _ in block0)
+            tokens0 = sum(stance_len[sum(len(e) for e in per_article[: index[i]]) + j]
+                          for i, _ in block0 for j in range(claims_in[i]))
+            say(f"faster path (design note), on block 0 ({len(block0)} articles, {n0} claims, {tokens0} per-claim tokens):")
+            for precision in ("fp32", "int8"):
+                rate, art_tokens = article_pass(model_dir, block0, n0, precision, say)
+            say(f"  per-claim encoding feeds {tokens0 / art_tokens:.2f}x the tokens of one pass per article")
+        say(f"load average at end: {load_average()}; torch threads {torch.get_num_threads()}")
+    if not args.no_save:
+        (ROOT / "benchmarks" / "results" / "throughput.txt").write_text("\n".join(say.lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()
