@@ -108,41 +108,24 @@ def build_model_dir(tmp: Path) -> Path:
     return model_dir
 
 
-def rate_over_blocks(run, blocks, weight) -> tuple[float, float, float]:
-    """(median block rate, overall rate, seconds) of run(block) in units of weight(block) per second."""
-    rates, total_w, total_t = [], 0, 0.0
-    for block in blocks:
-        t0 = time.perf_counter()
-        run(block)
-        dt = time.perf_counter() - t0
-        rates.append(weight(block) / dt)
-        total_w += weight(block)
-        total_t += dt
-    return statistics.median(rates), total_w / total_t, total_t
-
-
-def bench_stance(model_dir, precision, blocks, claims_of, warm, batch_size, say):
+def make_stance(model_dir, precision, batch_size, warm):
+    """A warmed-up analyser: run(block) analyses a block of (id, text)."""
     from stance.inference import load
 
     analyzer = load(model_dir, device="cpu", precision=precision, batch_size=batch_size)
     analyzer.analyze_many([t for _, t in warm])
-    med, overall, secs = rate_over_blocks(lambda b: analyzer.analyze_many([t for _, t in b], ids=[i for i, _ in b]),
-                                          blocks, claims_of)
-    say(f"stance {precision:<5} batch {batch_size:>3}: median {med:7.2f} claims/s   overall {overall:7.2f} claims/s   ({secs:.0f} s)")
-    return med
+    return lambda block: analyzer.analyze_many([t for _, t in block], ids=[i for i, _ in block])
 
 
-def bench_pipeline(model_dir, blocks_inputs, probe, batch_sizes, max_length, say):
+def make_pipeline(model_dir, probe, batch_sizes, max_length, say):
+    """The pipeline at its best batch size (probed on `probe`); run(inputs) classifies joined strings."""
     import torch
     from transformers import AutoConfig, AutoTokenizer, RobertaForSequenceClassification, pipeline
 
     torch.manual_seed(0)
-    config = AutoConfig.from_pretrained(ROBBERT, num_labels=3)
-    model = RobertaForSequenceClassification(config).eval()
-    tok = AutoTokenizer.from_pretrained(model_dir)
-    pipe = pipeline("text-classification", model=model, tokenizer=tok, device=-1)
+    model = RobertaForSequenceClassification(AutoConfig.from_pretrained(ROBBERT, num_labels=3)).eval()
+    pipe = pipeline("text-classification", model=model, tokenizer=AutoTokenizer.from_pretrained(model_dir), device=-1)
     kwargs = dict(truncation=True, max_length=max_length)
-    pipe(probe[:8], batch_size=8, **kwargs)
     best, best_rate = None, 0.0
     for bs in batch_sizes:
         pipe(probe[:bs], batch_size=bs, **kwargs)
@@ -152,9 +135,7 @@ def bench_pipeline(model_dir, blocks_inputs, probe, batch_sizes, max_length, say
         say(f"pipeline probe batch {bs:>3}: {rate:7.2f} claims/s on {len(probe)} inputs")
         if rate > best_rate:
             best, best_rate = bs, rate
-    med, overall, secs = rate_over_blocks(lambda b: pipe(b, batch_size=best, **kwargs), blocks_inputs, len)
-    say(f"pipeline      batch {best:>3}: median {med:7.2f} claims/s   overall {overall:7.2f} claims/s   ({secs:.0f} s)")
-    return med, best
+    return (lambda inputs: pipe(inputs, batch_size=best, **kwargs)), best
 
 
 def article_pass(model_dir, texts, n_claims, precision, say, window=512, batch_size=8):
@@ -219,7 +200,7 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--claims", type=int, default=2000, help="at least this many claims (whole articles)")
     ap.add_argument("--blocks", type=int, default=4, help="timed blocks per measurement (the median is reported)")
-    ap.add_argument("--probe", type=int, default=192, help="inputs per pipeline batch-size probe")
+    ap.add_argument("--probe", type=int, default=128, help="inputs per pipeline batch-size probe")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--precisions", default="fp32,bf16,int8")
     ap.add_argument("--pipeline-batch-sizes", default="1,8,32,64")
@@ -270,19 +251,37 @@ def main() -> None:
         say(f"tokens per claim input: stance mean {statistics.mean(stance_len):.1f}, pipeline mean "
             f"{statistics.mean(pipe_len):.1f}; identical length for {same}/{len(flat_ex)} inputs")
 
-        results = {}
-        for precision in args.precisions.split(","):
-            results[precision] = bench_stance(model_dir, precision, blocks, lambda b: sum(claims_in[i] for i, _ in b),
-                                              warm, args.batch_size, say)
         index = {i: k for k, (i, _) in enumerate(texts)}
-        blocks_inputs = [[s for i, _ in b for s in joined[index[i]]] for b in blocks]
         probe = flat_in[:: max(1, len(flat_in) // args.probe)][: args.probe]
-        pipe_rate, best_bs = bench_pipeline(model_dir, blocks_inputs, probe,
-                                            [int(b) for b in args.pipeline_batch_sizes.split(",")], config.max_seq_length, say)
+        runners = {f"stance {p}": make_stance(model_dir, p, args.batch_size, warm) for p in args.precisions.split(",")}
+        pipe, best_bs = make_pipeline(model_dir, probe, [int(b) for b in args.pipeline_batch_sizes.split(",")],
+                                      config.max_seq_length, say)
+        runners[f"pipeline (batch {best_bs})"] = lambda block: pipe([s for i, _ in block for s in joined[index[i]]])
+        # Interleaved: every method runs block 1, then every method block 2, ...: load from other
+        # processes then hits all methods alike, and per-block ratios stay fair.
+        rates = {name: [] for name in runners}
+        seconds = {name: 0.0 for name in runners}
+        for b, block in enumerate(blocks):
+            n = sum(claims_in[i] for i, _ in block)
+            for name, run in runners.items():
+                t0 = time.perf_counter()
+                run(block)
+                dt = time.perf_counter() - t0
+                rates[name].append(n / dt)
+                seconds[name] += dt
+            say(f"block {b + 1}/{len(blocks)} ({n} claims): " + "   ".join(f"{k} {v[-1]:.2f}" for k, v in rates.items())
+                + f"   (load {load_average()})")
         say("")
-        say(f"ratios to the pipeline (batch {best_bs}), median claims/s:")
-        for precision, rate in results.items():
-            say(f"  stance {precision:<5} {rate / pipe_rate:5.2f}x")
+        say(f"{'method':<22}{'median claims/s':>16}{'overall claims/s':>18}{'seconds':>9}")
+        for name in runners:
+            say(f"{name:<22}{statistics.median(rates[name]):>16.2f}{n_claims / seconds[name]:>18.2f}{seconds[name]:>9.0f}")
+        pipe_name = f"pipeline (batch {best_bs})"
+        say("")
+        say(f"ratio to the {pipe_name}: median of per-block ratios (ratio of overall rates)")
+        for name in runners:
+            if name != pipe_name:
+                ratio = statistics.median(a / b for a, b in zip(rates[name], rates[pipe_name]))
+                say(f"  {name:<20}{ratio:6.2f}x  ({seconds[pipe_name] / seconds[name]:.2f}x)")
         if not args.no_article_pass:
             say("")
             block0 = blocks[0]

@@ -175,24 +175,25 @@ def parse_record(where: dict, raw: Any, cfg: JobConfig) -> Record:
     else:
         obj = raw[0]
     text, rid = obj.get(cfg.text_column), obj.get(cfg.id_column)
-    if isinstance(text, bytes):  # a binary Parquet column
-        try:
-            text = text.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            return Record(where, error=f"invalid UTF-8 at byte {exc.start} of {cfg.text_column!r}")
-    if cfg.text_column not in obj:
-        return Record(where, error=f"no {cfg.text_column!r} field (name the text field with --text-column)")
-    if not isinstance(text, str):
-        return Record(where, error=f"{cfg.text_column!r} must be a string, got {'null' if text is None else type(text).__name__}")
     if isinstance(rid, (int, float)) and not isinstance(rid, bool):
         rid = str(rid)
     if rid is not None and not isinstance(rid, str):
         return Record(where, error=f"{cfg.id_column!r} must be a string or number, got {type(rid).__name__}")
     if not rid:  # missing or empty: the input position identifies the record
         rid = f"{Path(where['file']).name}:{where.get('row', where.get('line'))}"
-    for name, value in ((cfg.text_column, text), (cfg.id_column, rid)):
-        if problem := _unicode_problem(value):
-            return Record(where, error=f"{name!r}: {problem}")
+    if problem := _unicode_problem(rid):
+        return Record(where, error=f"{cfg.id_column!r}: {problem}")
+    if isinstance(text, bytes):  # a binary Parquet column
+        try:
+            text = text.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return Record(where, rid, error=f"invalid UTF-8 at byte {exc.start} of {cfg.text_column!r}")
+    if cfg.text_column not in obj:
+        return Record(where, rid, error=f"no {cfg.text_column!r} field (name the text field with --text-column)")
+    if not isinstance(text, str):
+        return Record(where, rid, error=f"{cfg.text_column!r} must be a string, got {'null' if text is None else type(text).__name__}")
+    if problem := _unicode_problem(text):
+        return Record(where, rid, error=f"{cfg.text_column!r}: {problem}")
     title, lang = obj.get("title"), obj.get("lang")
     return Record(where, id=rid, text=text.lstrip("\ufeff"), title=title if isinstance(title, str) else None,
                   lang=lang if isinstance(lang, str) else None)

@@ -177,3 +177,7 @@ def train_command(
 
 
 # Commands are added above this line, one function each.
+
+
+if __name__ == "__main__":
+    app()

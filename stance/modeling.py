@@ -258,3 +258,9 @@ class StanceModel(PreTrainedModel):
             ) / 2
             loss = cfg.stance_loss_weight * ce_stance + cfg.role_loss_weight * ce_role + cfg.span_loss_weight * ce_span
         return StanceOutput(loss, stance_logits, role_logits, start_logits, end_logits)
+
+
+# Registering the type lets AutoConfig, AutoModel and AutoTokenizer open a stance model
+# directory (a registry entry only: no I/O, no settings changed).
+AutoConfig.register("stance", StanceConfig, exist_ok=True)
+AutoModel.register(StanceConfig, StanceModel, exist_ok=True)

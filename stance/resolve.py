@@ -37,7 +37,9 @@ _DESCRIPTION_ROLES = {
     "expert": ("onderzoeker", "expert", "deskundige", "analist", "hoogleraar", "professor", "wetenschapper", "denktank",
                "specialist", "adviseur", "consultant"),
 }
-_NAME_RE = re.compile(r"[A-Z][\w'’.-]*(?:\s+(?:(?:van|de|der|den|ter|ten|von|le|la|du|di|da|'t)\s+)*[A-Z][\w'’.-]*)+")
+# A name part: capitalised, hyphenated only between capitals ("Jean-Claude", not "Huawei-topman").
+_PART = r"[A-Z][\w'’.]*(?:-[A-Z][\w'’.]*)*"
+_NAME_RE = re.compile(_PART + r"(?:\s+(?:(?:van|de|der|den|ter|ten|von|le|la|du|di|da|'t)\s+)*" + _PART + r")+")
 
 
 def _norm(word: str) -> str:
@@ -70,7 +72,7 @@ def fullest_name(name: str, text: str) -> str:
     head = name.split()[0] if name.split() else name
     if _norm(head) in DETERMINERS:  # "de AIVD" -> "AIVD"
         best = name = " ".join(name.split()[1:]) or name
-    pattern = re.compile(r"(?:[A-Z][\w'’-]*\s+(?:(?:van|de|der|den|ter|ten|von)\s+)*)+" + re.escape(name) + r"(?!\w)")
+    pattern = re.compile(r"(?<![\w-])(?:" + _PART + r"\s+(?:(?:van|de|der|den|ter|ten|von)\s+)*)+" + re.escape(name) + r"(?!\w)")
     for m in pattern.finditer(text):
         candidate = m.group(0)
         # Skip a sentence-initial word glued on ("Volgens Grapperhaus") by requiring capitalised name parts only.
