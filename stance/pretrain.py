@@ -259,7 +259,10 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> Path:
     train_data = Stream(PackedText(tokenizer, cfg.text_files, cfg.text_weights, cfg.seq_len, cfg.seed, with_offsets=cfg.whole_word_mask))
     held = PackedText(tokenizer, cfg.text_files, cfg.text_weights, cfg.seq_len, cfg.seed, held_out=True, with_offsets=cfg.whole_word_mask)
     eval_data = [x for _, x in zip(range(cfg.eval_sequences), held)]
-    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.mlm_probability, whole_word_mask=cfg.whole_word_mask, seed=cfg.seed)
+    # Whole-word masking in transformers masks every chosen word fully with <mask> (no random tokens).
+    replace = dict(mask_replace_prob=1.0, random_replace_prob=0.0) if cfg.whole_word_mask else {}
+    collator = DataCollatorForLanguageModeling(tokenizer, mlm_probability=cfg.mlm_probability, whole_word_mask=cfg.whole_word_mask,
+                                               seed=cfg.seed, **replace)
 
     args = TrainingArguments(
         output_dir=str(out), max_steps=cfg.max_steps, per_device_train_batch_size=cfg.batch_size,
@@ -268,7 +271,7 @@ def pretrain(cfg: PretrainConfig, progress: bool = True) -> Path:
         logging_steps=cfg.logging_steps, eval_strategy="steps", eval_steps=cfg.eval_steps, save_strategy="steps",
         save_steps=cfg.save_steps, save_total_limit=2, report_to=[], disable_tqdm=not progress,
         # bf16 on a CPU needs use_cpu (autocast on the CPU); on CUDA it is the GPU's bf16.
-        use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, optim="adamw_torch_fused" if torch.cuda.is_available() else "adamw_torch",
+        use_cpu=not torch.cuda.is_available(), dataloader_num_workers=0, remove_unused_columns=False, optim="adamw_torch_fused" if torch.cuda.is_available() else "adamw_torch",
     )
 
     class TimeBudget(TrainerCallback):

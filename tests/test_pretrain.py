@@ -75,10 +75,12 @@ def test_pretrain_from_scratch_writes_encoder_curve_and_metrics(texts, tmp_path)
 
 def test_pretrain_resumes_from_its_last_checkpoint(texts, tmp_path):
     pretrain(_cfg(texts, tmp_path / "run", max_steps=2), progress=False)
+    first = [h for h in json.loads((tmp_path / "run" / "log_history.json").read_text()) if "loss" in h]
+    assert (tmp_path / "run" / "checkpoint-2").is_dir()
     final = pretrain(_cfg(texts, tmp_path / "run", max_steps=4), progress=False)
-    history = json.loads((tmp_path / "run" / "log_history.json").read_text())
-    steps = [h["step"] for h in history if "loss" in h]
-    assert steps == [3, 4]  # steps 1-2 came from the checkpoint, not run again
+    history = [h for h in json.loads((tmp_path / "run" / "log_history.json").read_text()) if "loss" in h]
+    assert [h["step"] for h in history] == [1, 2, 3, 4]
+    assert history[:2] == first  # steps 1-2 were restored from the checkpoint, not trained again
     assert json.loads((final / "pretrain_metrics.json").read_text())["steps"] == 4
 
 
