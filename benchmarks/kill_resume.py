@@ -92,12 +92,13 @@ def compare(reference: list[str], got: list[str]) -> dict:
 
 
 def kill_resume(inp: Path, work: Path, cli_args: list[str], kills: int, seed: int = 0, after_parts: int | None = None,
-                say=print) -> dict:
-    """Run the reference, then kill and resume `kills` times and finish; the comparison and kill log."""
-    ref_out, out = work / "reference", work / "killed"
+                reference: Path | None = None, say=print) -> dict:
+    """Run the reference (unless given), then kill and resume `kills` times and finish; the comparison and kill log."""
+    ref_out, out = reference or work / "reference", work / "killed"
     t0 = time.perf_counter()
-    subprocess.run([sys.executable, "-c", CLI, "predict", str(inp), "-o", str(ref_out), *cli_args, "--no-progress"],
-                   cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    if reference is None:
+        subprocess.run([sys.executable, "-c", CLI, "predict", str(inp), "-o", str(ref_out), *cli_args, "--no-progress"],
+                       cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     duration = time.perf_counter() - t0
     total_parts = finished_parts(ref_out)
     say(f"uninterrupted run: {duration:.1f} s, {total_parts} parts, {len(records(ref_out))} records")

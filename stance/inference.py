@@ -107,26 +107,30 @@ class Analyzer:
                 role_p = torch.softmax(out.role_logits.float(), -1).cpu()
                 first, last, span_p, null_p = _best_spans(out.start_logits.float(), out.end_logits.float(),
                                                           batch.offsets.to(self.device), cfg.max_speaker_tokens)
+                # Plain lists and numpy once per batch: no tensor indexing per claim in the loop below.
+                stance_rows, role_rows = stance_p.tolist(), role_p.tolist()
+                first, last, span_p, null_p = first.tolist(), last.tolist(), span_p.tolist(), null_p.tolist()
+                offsets = batch.offsets.numpy()
                 for row, i in enumerate(idx):
                     a, c, _ = examples[i]
-                    span = tokens_to_char_span(batch.offsets[row], int(first[row]), int(last[row]))
-                    rp = role_p[row]
+                    span = tokens_to_char_span(offsets[row], first[row], last[row])
+                    rp, sp = role_rows[row], stance_rows[row]
                     if span is None:
                         role = author if rp[author] >= rp[other] else other
                         speaker = Speaker(role=role_labels[role])
-                        score = float(null_p[row])
+                        score = null_p[row]
                     else:
-                        masked = rp.clone()
-                        masked[author] = -1.0
                         start, end = span
                         text = self._text_of(examples[i][2], start, end)
-                        speaker = Speaker(role=role_labels[int(masked.argmax())], text=text, start=start, end=end, resolved=text)
-                        score = float(span_p[row])
+                        # max() keeps the first of equal values, as torch.argmax does.
+                        role = max((k for k in range(len(rp)) if k != author), key=rp.__getitem__)
+                        speaker = Speaker(role=role_labels[role], text=text, start=start, end=end, resolved=text)
+                        score = span_p[row]
                     s, e = spans[a][c]
                     yield (a, c), Claim(
-                        start=s, end=e, stance=stance_labels[int(stance_p[row].argmax())], speaker=speaker,
-                        stance_probs={l: round(float(p), 4) for l, p in zip(stance_labels, stance_p[row])},
-                        role_probs={l: round(float(p), 4) for l, p in zip(role_labels, rp)},
+                        start=s, end=e, stance=stance_labels[max(range(len(sp)), key=sp.__getitem__)], speaker=speaker,
+                        stance_probs={l: round(p, 4) for l, p in zip(stance_labels, sp)},
+                        role_probs={l: round(p, 4) for l, p in zip(role_labels, rp)},
                         speaker_score=round(score, 4), truncated=batch.truncated[row],
                     )
 

@@ -254,13 +254,15 @@ def test_resume_skips_finished_parts_and_redoes_the_rest(tmp_path, model_dir, an
 
 
 @pytest.mark.slow
-def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path, model_dir):
+def test_sigkill_mid_run_then_resume_loses_and_duplicates_nothing(tmp_path, model_dir, analyzer):
     sys.path.insert(0, str(ROOT / "benchmarks"))
     from kill_resume import kill_resume
 
-    write_jsonl(tmp_path / "in.jsonl", [{"id": f"n{i}", "text": t} for i, t in enumerate(texts(240, seed=5))])
+    inp = write_jsonl(tmp_path / "in.jsonl", [{"id": f"n{i}", "text": t} for i, t in enumerate(texts(240, seed=5))])
+    job([inp], tmp_path / "reference", model_dir, analyzer, part_size=12, chunk_size=6)  # uninterrupted, in process
     args = ["--model", str(model_dir), "--device", "cpu", "--part-size", "12", "--chunk-size", "6"]
-    result = kill_resume(tmp_path / "in.jsonl", tmp_path, args, kills=2, after_parts=2, say=lambda line: None)
+    # SIGKILL once two parts are finished (of 20), then resume to the end in a second process.
+    result = kill_resume(inp, tmp_path, args, kills=1, after_parts=2, reference=tmp_path / "reference", say=lambda line: None)
     assert result["complete"] and result["killed_mid_run"] >= 1
     assert (result["lost"], result["duplicated"], result["changed"]) == (0, 0, 0)
     assert result["got"] == result["reference"] == 240

@@ -96,3 +96,18 @@ def test_load_without_a_bundled_model_says_what_to_do(monkeypatch, tmp_path):
     monkeypatch.setenv("STANCE_MODEL", str(tmp_path / "missing"))
     with pytest.raises(FileNotFoundError, match="STANCE_MODEL"):
         load()
+
+
+def test_stored_temperature_calibrates_the_probabilities(model_dir, tmp_path, _tiny_model, tiny_tokenizer):
+    import copy
+
+    hot = copy.deepcopy(_tiny_model)
+    hot.config.stance_temperature = 4.0
+    hot.save_pretrained(tmp_path)
+    tiny_tokenizer.save_pretrained(tmp_path)
+    plain = load(model_dir, device="cpu").analyze(TEXT)
+    soft = load(tmp_path, device="cpu").analyze(TEXT)
+    for a, b in zip(plain.claims, soft.claims):
+        assert a.stance == b.stance  # scaling never changes the decision
+        assert max(b.stance_probs.values()) <= max(a.stance_probs.values()) + 1e-4
+        assert max(b.stance_probs.values()) - min(b.stance_probs.values()) < max(a.stance_probs.values()) - min(a.stance_probs.values()) + 1e-4
