@@ -164,7 +164,9 @@ def _open_job(out: Path, settings: dict, overwrite: bool, run: dict) -> set[str]
     """Start or resume OUTDIR's job; the names of parts already finished."""
     with _locked(out):
         manifest = read_manifest(out)
-        if manifest is None and any(p.name not in (".manifest.lock", "parts", "errors") for p in out.iterdir()) and not overwrite:
+        ours = (".manifest.lock", "parts", "errors")
+        foreign = [p for p in out.iterdir() if p.name not in ours and not p.name.startswith(f".{MANIFEST}.")]
+        if manifest is None and foreign and not overwrite:
             raise JobError(f"{out} is not empty and holds no {MANIFEST}: choose an empty or new output directory")
         if manifest is not None:
             diffs = settings_differences(manifest.get("settings", {}), settings)
@@ -193,6 +195,20 @@ def _finish_part(out: Path, name: str, entry: dict) -> None:
         _write_manifest(out, manifest)
 
 
+def _merge_errors(out: Path, parts: list[str]) -> None:
+    # Streamed file to file: a corpus with millions of bad records never sits in memory.
+    tmp = out / f".errors.jsonl.{os.getpid()}.tmp"
+    with open(tmp, "wb") as dst:
+        for name in parts:
+            path = out / "errors" / f"{name}.jsonl"
+            if path.exists():
+                with open(path, "rb") as src:
+                    shutil.copyfileobj(src, dst)
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, out / "errors.jsonl")
+
+
 def _finish_rank(out: Path, shards: dict[str, dict]) -> bool:
     """Record the shards' part counts; if every part is done, merge the errors and mark the job complete."""
     with _locked(out):
@@ -201,16 +217,12 @@ def _finish_rank(out: Path, shards: dict[str, dict]) -> bool:
         expected = [part_name(s["name"], int(k), p) for k, s in sorted(manifest["shards"].items(), key=lambda kv: int(kv[0]))
                     for p in range(s["parts"])]
         if len(manifest["shards"]) == len(manifest["settings"]["inputs"]) and all(n in manifest["parts"] for n in expected):
-            lines = []
-            for n in expected:
-                path = out / "errors" / f"{n}.jsonl"
-                if path.exists():
-                    lines.append(path.read_text(encoding="utf-8"))
-            write_atomic(out / "errors.jsonl", "".join(lines))
+            _merge_errors(out, expected)
             parts = manifest["parts"].values()
             manifest["totals"] = {k: sum(p[k] for p in parts) for k in ("records", "articles", "claims", "errors")}
             manifest["complete"] = True
-            for leftover in itertools.chain((out / "parts").glob(".*.tmp"), (out / "errors").glob(".*.tmp")):
+            stale = (out / "parts").glob(".*.tmp"), (out / "errors").glob(".*.tmp"), out.glob(f".{MANIFEST}.*.tmp")
+            for leftover in itertools.chain(*stale):
                 leftover.unlink(missing_ok=True)  # temp files of runs that were killed
         _write_manifest(out, manifest)
         return manifest["complete"]
