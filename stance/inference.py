@@ -120,8 +120,7 @@ class Analyzer:
                         speaker = Speaker(role=role_labels[role])
                         score = null_p[row]
                     else:
-                        start, end = span
-                        text = self._text_of(examples[i][2], start, end)
+                        start, end, text = self._mention(examples[i][2], *span)
                         # max() keeps the first of equal values, as torch.argmax does.
                         role = max((k for k in range(len(rp)) if k != author), key=rp.__getitem__)
                         speaker = Speaker(role=role_labels[role], text=text, start=start, end=end, resolved=text)
@@ -135,11 +134,21 @@ class Analyzer:
                     )
 
     @staticmethod
-    def _text_of(example, start: int, end: int) -> str:
+    def _mention(example, start: int, end: int) -> tuple[int, int, str]:
+        """The predicted speaker span widened to whole words (a subword span can end mid-word)."""
         for piece, base in ((example.before, example.before_start), (example.claim, example.claim_start), (example.after, example.after_start)):
             if base <= start and end <= base + len(piece):
-                return piece[start - base : end - base]
+                s, e = start - base, end - base
+                while s > 0 and _in_word(piece[s - 1]):
+                    s -= 1
+                while e < len(piece) and _in_word(piece[e]):
+                    e += 1
+                return base + s, base + e, piece[s:e]
         raise ValueError(f"speaker span [{start}, {end}) crosses a piece boundary")
+
+
+def _in_word(ch: str) -> bool:
+    return ch.isalnum() or ch in "-'’"
 
 
 def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, offsets: torch.Tensor, max_tokens: int):

@@ -259,9 +259,9 @@ def run_evaluation(
             systems[name] = pred
             identities[name] = {"kind": "baseline", "name": name, "train": settings["train"]}
     for path in models:
-        import stance
+        from stance.inference import load
 
-        analyzer = stance.load(str(path), device="cpu")
+        analyzer = load(str(path), device="cpu")
         out = analyzer.analyze_many([a.text for a in gold], batch_size=batch_size)
         name = _unique(Path(path).name or str(path), systems)
         systems[name] = [replace(p, id=g.id) for g, p in zip(gold, out)]

@@ -38,12 +38,20 @@ _DESCRIPTION_ROLES = {
                "specialist", "adviseur", "consultant"),
 }
 # A name part: capitalised, hyphenated only between capitals ("Jean-Claude", not "Huawei-topman").
+_TITLE_WORDS = frozenset({"kamerlid", "europarlementariër", "minister", "woordvoerder", "woordvoerster", "topman",
+                          "topvrouw", "directeur", "voorzitter", "fractievoorzitter", "senator", "burgemeester",
+                          "wethouder", "schepen", "lijsttrekker", "commissaris", "eurocommissaris", "ceo", "oprichter"})
 _PART = r"[A-Z][\w'’.]*(?:-[A-Z][\w'’.]*)*"
 _NAME_RE = re.compile(_PART + r"(?:\s+(?:(?:van|de|der|den|ter|ten|von|le|la|du|di|da|'t)\s+)*" + _PART + r")+")
 
 
 def _norm(word: str) -> str:
     return word.strip(".,:;'\"„”“‘’«»()").lower()
+
+
+# Institutions named by a common noun: "het kabinet" is itself the name of its speaker.
+SELF_NAMED = frozenset({"kabinet", "regering", "overheid", "commissie", "ministerie", "parlement", "kamer", "senaat",
+                        "politie", "douane", "gemeente", "gemeenteraad", "provincie", "raad", "rechter", "rechtbank"})
 
 
 def is_description(mention: str) -> bool:
@@ -80,6 +88,9 @@ def fullest_name(name: str, text: str) -> str:
         while parts and _norm(parts[0]) in {"volgens", "aldus", "minister", "staatssecretaris", "premier", "president",
                                              "woordvoerder", "topman", "commissaris", "eurocommissaris", "dat", "zegt",
                                              "zei", "ook", "maar", "en", "toen", "nu", "de", "het", "directeur", "hoogleraar"}:
+            parts = parts[1:]
+        # "GroenLinks-Kamerlid Ilse Wouters": a title glued to a party is not part of the name.
+        while len(parts) > 1 and _norm(parts[0].split("-")[-1]) in _TITLE_WORDS:
             parts = parts[1:]
         candidate = " ".join(parts)
         if len(candidate) > len(best) and candidate.endswith(name):
@@ -133,7 +144,9 @@ def resolve_speakers(article: Article) -> Article:
         if sp.text is None or sp.start is None:
             claims.append(claim)
             continue
-        if is_description(sp.text):
+        if is_description(sp.text) and _norm(sp.text.split()[-1]) in SELF_NAMED:
+            resolved = " ".join(sp.text.split()[1:])
+        elif is_description(sp.text):
             resolved = _antecedent(sp.text, sp.role, sp.start, named, text)
         else:
             resolved = fullest_name(sp.text, text)

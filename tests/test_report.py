@@ -110,7 +110,9 @@ def test_model_systems_run_on_cpu_and_get_the_gold_ids(corpus, tmp_path, monkeyp
         calls["device"] = device
         return FakeAnalyzer()
 
-    monkeypatch.setattr(stance, "load", fake_load)
+    import stance.inference
+
+    monkeypatch.setattr(stance.inference, "load", fake_load)
     report = run_evaluation(paths["gold"], tmp_path / "m", models=[str(model_dir)], baselines=False, n_resamples=0)
     assert calls["device"] == "cpu" and calls["texts"] == [a.text for a in gold]
     system = report["systems"]["model"]

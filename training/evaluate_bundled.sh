@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STANCE=${STANCE:-.venv/bin/stance}
-MODELS=(--model models/stance-mini-nl --model runs/finetune-mini-scratch/model)
+MODELS=(--model models/stance-mini-nl --model runs/finetune-mini/model --model runs/finetune-mini-scratch/model)
 declare -A GOLD=([test]=training/data/test.jsonl [test-unseen-vendors]=training/data/test-unseen-vendors.jsonl
                  [real-dev]=../shared/eval/real-dev.jsonl)
 for split in test test-unseen-vendors real-dev; do
@@ -17,7 +17,7 @@ done
 python training/score_tables.py test=runs/eval-test/report.json \
   test-unseen-vendors=runs/eval-test-unseen-vendors/report.json real-dev=runs/eval-real-dev/report.json \
   --name models/stance-mini-nl="stance-mini-nl (pretrained + fine-tuned)" \
-  --name runs/finetune-mini-scratch/model="same, no pretraining" \
+  --name runs/finetune-mini/model="pretrained, stage 1 only (4 epochs)" --name runs/finetune-mini-scratch/model="no pretraining (4 epochs)" \
   --name tfidf-rules="TF-IDF + LR, rule speakers" --name majority="majority class" \
   > benchmarks/results/accuracy/tables.md
 cat benchmarks/results/accuracy/tables.md

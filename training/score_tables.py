@@ -38,7 +38,9 @@ def tables(reports: dict[str, Path], names: dict[str, str]) -> str:
         out.append("| system | " + " | ".join(h for _, h in COLUMNS) + " |")
         out.append("|---|" + "---|" * len(COLUMNS))
         for name, system in report["systems"].items():
-            label = next((v for k, v in names.items() if name.rstrip("/").endswith(k.rstrip("/"))), name)
+            # Models are named by their directory in the report; match display names on the full path.
+            where = str(system.get("identity", {}).get("path", name))
+            label = next((v for k, v in names.items() if where.rstrip("/").endswith(k.rstrip("/")) or name == k), name)
             out.append(f"| {label} | " + " | ".join(cell(system, m) for m, _ in COLUMNS) + " |")
         out.append("")
     return "\n".join(out)
