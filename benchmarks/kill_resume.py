@@ -2,7 +2,7 @@
 
 The input repeats corpus articles with unique ids. One uninterrupted run gives the
 reference output and its duration T; then the job is started in a fresh directory and
-killed after a random delay in [0, T] (or, with --after-parts, once k parts are
+killed after a random delay in [0, min(T, --max-delay)] (or, with --after-parts, once k parts are
 finished), `--kills` times, each restart resuming the last; a final run finishes it.
 Prints how many reference records were lost, duplicated or changed (all should be 0).
 
@@ -92,7 +92,7 @@ def compare(reference: list[str], got: list[str]) -> dict:
 
 
 def kill_resume(inp: Path, work: Path, cli_args: list[str], kills: int, seed: int = 0, after_parts: int | None = None,
-                reference: Path | None = None, say=print) -> dict:
+                reference: Path | None = None, max_delay: float = 120.0, say=print) -> dict:
     """Run the reference (unless given), then kill and resume `kills` times and finish; the comparison and kill log."""
     ref_out, out = reference or work / "reference", work / "killed"
     t0 = time.perf_counter()
@@ -112,7 +112,7 @@ def kill_resume(inp: Path, work: Path, cli_args: list[str], kills: int, seed: in
             while proc.poll() is None and finished_parts(out) < before + after_parts:
                 time.sleep(0.01)
         else:
-            deadline = began + rng.uniform(0, duration)
+            deadline = began + rng.uniform(0, min(duration, max_delay))  # a paused reference run is no guide
             while proc.poll() is None and time.perf_counter() < deadline:
                 time.sleep(0.01)
         ended = proc.poll() is not None
@@ -145,6 +145,7 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=5)
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--max-delay", type=float, default=120.0, help="kill within this many seconds of each start at most")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
     lines = []
@@ -165,7 +166,7 @@ def main() -> None:
         inp = make_input(tmp / "input.jsonl", args.articles)
         cli_args = ["--model", str(model), "--device", "cpu", "--part-size", str(args.part_size),
                     "--chunk-size", str(args.chunk_size)]
-        result = kill_resume(inp, tmp, cli_args, args.kills, seed=args.seed, say=say)
+        result = kill_resume(inp, tmp, cli_args, args.kills, seed=args.seed, max_delay=args.max_delay, say=say)
     if not args.no_save:
         (ROOT / "benchmarks" / "results" / "kill_resume.txt").write_text("\n".join(lines) + "\n")
     sys.exit(0 if result["lost"] == result["duplicated"] == 0 and result["changed"] == 0 and result["complete"] else 1)

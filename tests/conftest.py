@@ -26,6 +26,14 @@ DUTCH = [
 ]
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    """Tiny models run fastest on one thread, and CI shares its two cores with subprocesses."""
+    import torch
+
+    torch.set_num_threads(1)
+
+
 @pytest.fixture(scope="session")
 def tiny_encoder_dir(tmp_path_factory) -> Path:
     """A directory with a tiny BPE tokenizer and a 2-layer, hidden-32 RoBERTa encoder."""
