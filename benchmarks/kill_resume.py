@@ -1,9 +1,10 @@
 """Kill `stance predict` with SIGKILL at random moments, resume each time, compare with an uninterrupted run.
 
 The input repeats corpus articles with unique ids. One uninterrupted run gives the
-reference output and its duration T; then the job is started in a fresh directory and
-killed after a random delay in [0, min(T, --max-delay)] (or, with --after-parts, once k parts are
-finished), `--kills` times, each restart resuming the last; a final run finishes it.
+reference output and the seconds W its parts took; then the job is started in a fresh
+directory and, once it has loaded its model, killed after a random delay in
+[0, 1.5 W / kills] (or, with after_parts, once k more parts are finished), `--kills`
+times, each restart resuming the last; a final run finishes it.
 Prints how many reference records were lost, duplicated or changed (all should be 0).
 
     nice python benchmarks/kill_resume.py --model models/stance-mini-nl
@@ -74,6 +75,14 @@ def finished_parts(out: Path) -> int:
         return 0
 
 
+def running_pid(out: Path) -> int | None:
+    """The pid of the run that last opened OUTDIR's job (it has loaded its model by then)."""
+    try:
+        return json.loads((out / "manifest.json").read_text())["last_run"]["pid"]
+    except (OSError, ValueError, KeyError):
+        return None
+
+
 def records(out: Path) -> list[str]:
     """Every output record of OUTDIR as canonical JSON, in part order."""
     lines = []
@@ -101,7 +110,12 @@ def kill_resume(inp: Path, work: Path, cli_args: list[str], kills: int, seed: in
                        cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     duration = time.perf_counter() - t0
     total_parts = finished_parts(ref_out)
-    say(f"uninterrupted run: {duration:.1f} s, {total_parts} parts, {len(records(ref_out))} records")
+    work = sum(p["seconds"] for p in json.loads((ref_out / "manifest.json").read_text())["parts"].values())
+    # Kill moments: uniform in [0, window] after the run has loaded its model, with the window
+    # sized so that the kills together use up about 3/4 of the job's work.
+    window = min(max_delay, 1.5 * work / max(kills, 1))
+    say(f"uninterrupted run: {duration:.1f} s ({work:.1f} s of part work), {total_parts} parts, "
+        f"{len(records(ref_out))} records; kill window {window:.2f} s after the model is loaded")
     rng = random.Random(seed)
     log = []
     for k in range(kills):
@@ -112,9 +126,11 @@ def kill_resume(inp: Path, work: Path, cli_args: list[str], kills: int, seed: in
             while proc.poll() is None and finished_parts(out) < before + after_parts:
                 time.sleep(0.01)
         else:
-            deadline = began + rng.uniform(0, min(duration, max_delay))  # a paused reference run is no guide
-            while proc.poll() is None and time.perf_counter() < deadline:
+            while proc.poll() is None and running_pid(out) != proc.pid:
                 time.sleep(0.01)
+            deadline = time.perf_counter() + rng.uniform(0, window)
+            while proc.poll() is None and time.perf_counter() < deadline:
+                time.sleep(0.005)
         ended = proc.poll() is not None
         if not ended:
             proc.send_signal(signal.SIGKILL)
@@ -145,7 +161,7 @@ def main() -> None:
     ap.add_argument("--chunk-size", type=int, default=5)
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--max-delay", type=float, default=120.0, help="kill within this many seconds of each start at most")
+    ap.add_argument("--max-delay", type=float, default=120.0, help="the longest kill window, in seconds")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
     lines = []
