@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 import logging
 import math
-import shutil
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 
-from stance.encoding import IGNORE, ClaimExample, StanceCollator, claim_examples
+from stance.encoding import ClaimExample, StanceCollator, claim_examples
 from stance.metrics import fit_temperature
 from stance.modeling import StanceModel, load_pretrained_checked, save_atomically
 from stance.schema import ROLES, STANCES, article_from_dict
@@ -221,10 +220,4 @@ def train(cfg: TrainConfig) -> Path:
     return final
 
 
-def cleanup_checkpoints(output_dir: str | Path) -> None:
-    """Remove a run's checkpoints once its final model is written (they are not the product)."""
-    for ckpt in Path(output_dir).glob("checkpoint-*"):
-        shutil.rmtree(ckpt, ignore_errors=True)
-
-
-__all__ = ["TrainConfig", "train", "load_claims", "compute_metrics", "IGNORE"]
+__all__ = ["TrainConfig", "train", "load_claims", "compute_metrics"]
