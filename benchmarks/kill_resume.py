@@ -151,7 +151,7 @@ def kill_resume(inp: Path, work: Path, cli_args: list[str], kills: int, seed: in
 
 
 def main() -> None:
-    from machine import describe
+    from machine import Tee, describe
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default=str(ROOT / "models" / "stance-mini-nl"))
@@ -164,11 +164,7 @@ def main() -> None:
     ap.add_argument("--max-delay", type=float, default=120.0, help="the longest kill window, in seconds")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
-    lines = []
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        lines.append(line)
+    say = Tee()
 
     say("Kill and resume: benchmarks/kill_resume.py " + " ".join(sys.argv[1:]))
     say(describe())
@@ -184,7 +180,7 @@ def main() -> None:
                     "--chunk-size", str(args.chunk_size)]
         result = kill_resume(inp, tmp, cli_args, args.kills, seed=args.seed, max_delay=args.max_delay, say=say)
     if not args.no_save:
-        (ROOT / "benchmarks" / "results" / "kill_resume.txt").write_text("\n".join(lines) + "\n")
+        say.save("kill_resume.txt")
     sys.exit(0 if result["lost"] == result["duplicated"] == 0 and result["changed"] == 0 and result["complete"] else 1)
 
 

@@ -1,4 +1,4 @@
-"""The machine line every benchmark prints: platform, CPU model, cores, load, library versions."""
+"""What every benchmark shares: the machine line it prints, and a tee that keeps its output for benchmarks/results/."""
 
 from __future__ import annotations
 
@@ -47,3 +47,19 @@ def describe() -> str:
         f"torch {torch.__version__} ({torch.get_num_threads()} threads); transformers {transformers.__version__}; "
         f"Python {platform.python_version()}\nload average at start: {load_average()}"
     )
+
+
+class Tee:
+    """Print to the screen and keep the lines for the results file."""
+
+    def __init__(self):
+        self.lines: list[str] = []
+
+    def __call__(self, *parts) -> None:
+        line = " ".join(str(p) for p in parts)
+        print(line, flush=True)
+        self.lines.append(line)
+
+    def save(self, name: str) -> None:
+        """Write the kept lines to benchmarks/results/NAME."""
+        (Path(__file__).resolve().parent / "results" / name).write_text("\n".join(self.lines) + "\n")

@@ -27,7 +27,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from machine import describe  # noqa: E402
+from machine import Tee, describe  # noqa: E402
 
 
 def status_kb(field: str) -> int:
@@ -74,11 +74,7 @@ def main() -> None:
     ap.add_argument("--precision", default="fp32")
     ap.add_argument("--no-save", action="store_true")
     args = ap.parse_args()
-    lines = []
-
-    def say(line: str) -> None:
-        print(line, flush=True)
-        lines.append(line)
+    say = Tee()
 
     from stance.batch import JobConfig, run_job
     from stance.inference import load
@@ -128,7 +124,7 @@ def main() -> None:
     step = max(1, len(marks) // 10)
     say("  " + "   ".join(f"{c}: {r / 1024:.0f}" for _, c, r in marks[::step] + [marks[-1]]))
     if not args.no_save:
-        (ROOT / "benchmarks" / "results" / "memory.txt").write_text("\n".join(lines) + "\n")
+        say.save("memory.txt")
 
 
 if __name__ == "__main__":

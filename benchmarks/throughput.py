@@ -36,22 +36,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from machine import describe, load_average  # noqa: E402
+from machine import Tee, describe, load_average  # noqa: E402
 
 ROBBERT = ROOT.parent / "shared" / "robbert-2023-dutch-base"
 DATA = sorted((ROOT / "training" / "data").glob("*.jsonl"))
-
-
-class Tee:
-    """Print to the screen and keep the lines for the results file."""
-
-    def __init__(self):
-        self.lines: list[str] = []
-
-    def __call__(self, *parts) -> None:
-        line = " ".join(str(p) for p in parts)
-        print(line, flush=True)
-        self.lines.append(line)
 
 
 def corpus_texts(min_claims: int) -> list[tuple[str, str]]:
@@ -220,7 +208,7 @@ def main() -> None:
     if args.agreement_only:
         agreement(args.model, say) if args.model.is_dir() else say(f"no trained model at {args.model}")
         if not args.no_save:
-            (ROOT / "benchmarks" / "results" / "int8_agreement.txt").write_text("\n".join(say.lines) + "\n")
+            say.save("int8_agreement.txt")
         return
 
     import torch
@@ -312,7 +300,7 @@ def main() -> None:
             say(f"  per-claim encoding feeds {tokens0 / art_tokens:.2f}x the tokens of one pass per article")
         say(f"load average at end: {load_average()}; torch threads {torch.get_num_threads()}")
     if not args.no_save:
-        (ROOT / "benchmarks" / "results" / "throughput.txt").write_text("\n".join(say.lines) + "\n")
+        say.save("throughput.txt")
 
 
 if __name__ == "__main__":

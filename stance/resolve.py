@@ -9,6 +9,7 @@ speaker earlier in the article, falling back to the nearest earlier name in the 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import re
 
 from stance.schema import Article, Claim
@@ -37,10 +38,14 @@ _DESCRIPTION_ROLES = {
     "expert": ("onderzoeker", "expert", "deskundige", "analist", "hoogleraar", "professor", "wetenschapper", "denktank",
                "specialist", "adviseur", "consultant"),
 }
-# A name part: capitalised, hyphenated only between capitals ("Jean-Claude", not "Huawei-topman").
 _TITLE_WORDS = frozenset({"kamerlid", "europarlementariër", "minister", "woordvoerder", "woordvoerster", "topman",
                           "topvrouw", "directeur", "voorzitter", "fractievoorzitter", "senator", "burgemeester",
                           "wethouder", "schepen", "lijsttrekker", "commissaris", "eurocommissaris", "ceo", "oprichter"})
+# Words that can stand before a name without being part of it.
+_NOT_NAME = DETERMINERS | _TITLE_WORDS | {w.lower() for w in DEMONYMS} | {
+    "volgens", "aldus", "staatssecretaris", "premier", "president", "hoogleraar", "dat", "zegt", "zei", "ook",
+    "maar", "en", "toen", "nu"}
+# A name part: capitalised, hyphenated only between capitals ("Jean-Claude", not "Huawei-topman").
 _PART = r"[A-Z][\w'’.]*(?:-[A-Z][\w'’.]*)*"
 _NAME_RE = re.compile(_PART + r"(?:\s+(?:(?:van|de|der|den|ter|ten|von|le|la|du|di|da|'t)\s+)*" + _PART + r")+")
 
@@ -74,25 +79,28 @@ def _fits(description: str, role: str | None) -> bool:
     return not expected or role in expected
 
 
+@functools.lru_cache(maxsize=4096)
+def _longer_forms(name: str) -> re.Pattern:
+    # Compiled once per name: resolution runs on every article of a batch job.
+    return re.compile(r"(?<![\w-])(?:" + _PART + r"\s+(?:(?:van|de|der|den|ter|ten|von)\s+)*)+" + re.escape(name) + r"(?!\w)")
+
+
+def _strip_leading(parts: list[str]) -> list[str]:
+    """Drop leading words that stand before a name but are not part of it ("Volgens", "minister",
+    "de", "GroenLinks-Kamerlid")."""
+    while len(parts) > 1 and (_norm(parts[0]) in _NOT_NAME or _norm(parts[0].split("-")[-1]) in _TITLE_WORDS):
+        parts = parts[1:]
+    return parts
+
+
 def fullest_name(name: str, text: str) -> str:
     """The longest form of `name` the article uses ("Grapperhaus" -> "Ferd Grapperhaus")."""
     best = name
     head = name.split()[0] if name.split() else name
     if _norm(head) in DETERMINERS:  # "de AIVD" -> "AIVD"
         best = name = " ".join(name.split()[1:]) or name
-    pattern = re.compile(r"(?<![\w-])(?:" + _PART + r"\s+(?:(?:van|de|der|den|ter|ten|von)\s+)*)+" + re.escape(name) + r"(?!\w)")
-    for m in pattern.finditer(text):
-        candidate = m.group(0)
-        # Skip a sentence-initial word glued on ("Volgens Grapperhaus") by requiring capitalised name parts only.
-        parts = candidate.split()
-        while parts and _norm(parts[0]) in {"volgens", "aldus", "minister", "staatssecretaris", "premier", "president",
-                                             "woordvoerder", "topman", "commissaris", "eurocommissaris", "dat", "zegt",
-                                             "zei", "ook", "maar", "en", "toen", "nu", "de", "het", "directeur", "hoogleraar"}:
-            parts = parts[1:]
-        # "GroenLinks-Kamerlid Ilse Wouters": a title glued to a party is not part of the name.
-        while len(parts) > 1 and _norm(parts[0].split("-")[-1]) in _TITLE_WORDS:
-            parts = parts[1:]
-        candidate = " ".join(parts)
+    for m in _longer_forms(name).finditer(text):
+        candidate = " ".join(_strip_leading(m.group(0).split()))
         if len(candidate) > len(best) and candidate.endswith(name):
             best = candidate
     return best
@@ -102,9 +110,6 @@ KNOWN_VENDORS = ("Huawei", "ZTE", "Hikvision", "Dahua", "Kaspersky", "TikTok", "
                  "Tencent", "WeChat", "Xiaomi", "Lenovo", "Temu", "Shein", "Nexperia", "Wingtech", "BYD", "Quectel",
                  "Alibaba", "Mingyang", "Sungrow", "Yandex")
 _VENDOR_RE = re.compile(r"(?<!\w)(?:" + "|".join(KNOWN_VENDORS) + r")(?!\w)")
-_TITLES = DETERMINERS | {w.lower() for w in DEMONYMS} | {"volgens", "aldus", "minister", "staatssecretaris", "premier",
-                                                           "president", "commissaris", "eurocommissaris", "topman"}
-
 
 def _text_names(text: str, role: str | None) -> list[str]:
     """Names in `text`, in order: vendor names for vendor descriptions, else multi-word names."""
@@ -114,9 +119,9 @@ def _text_names(text: str, role: str | None) -> list[str]:
             return found
     names = []
     for m in _NAME_RE.finditer(text):
-        parts = m.group(0).split()
-        while parts and _norm(parts[0]) in _TITLES:
-            parts = parts[1:]
+        parts = _strip_leading(m.group(0).split())
+        if parts and _norm(parts[0]) in _NOT_NAME:
+            parts = []
         if len(parts) >= 2 or (parts and role is not None):
             names.append(" ".join(parts))
     return names

@@ -50,3 +50,12 @@ def make_corpus(n_articles: int = 24, seed: int = 0) -> list[Article]:
             claims.append(Claim(start=start, end=len(text), stance=kind, speaker=speaker))
         articles.append(Article(id=f"fixture-{a}", text=text, claims=tuple(claims)))
     return articles
+
+
+def spans_of(sentences: list[str]) -> tuple[str, list[tuple[int, int]]]:
+    """Join sentences with one space; return the text and each sentence's span."""
+    spans, pos = [], 0
+    for s in sentences:
+        spans.append((pos, pos + len(s)))
+        pos += len(s) + 1
+    return " ".join(sentences), spans

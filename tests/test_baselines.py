@@ -9,13 +9,7 @@ from stance.baselines import MajorityBaseline, TfidfBaseline, baseline_systems, 
 from stance.schema import STANCES, Article, Claim, Speaker, article_from_dict, article_to_dict
 from stance.segment import segment
 
-
-def spans_of(sentences: list[str]) -> tuple[str, list[tuple[int, int]]]:
-    spans, pos = [], 0
-    for s in sentences:
-        spans.append((pos, pos + len(s)))
-        pos += len(s) + 1
-    return " ".join(sentences), spans
+from fixture_corpus import spans_of
 
 
 def speakers_of(sentences: list[str]) -> list[tuple[str | None, str | None]]:

@@ -24,16 +24,9 @@ from stance.metrics import (
 )
 from stance.schema import ROLES, STANCES, Article, Claim, Speaker, dumps
 
+from fixture_corpus import spans_of
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def spans_of(sentences: list[str]) -> tuple[str, list[tuple[int, int]]]:
-    """Join sentences with one space; return the text and each sentence's span."""
-    spans, pos = [], 0
-    for s in sentences:
-        spans.append((pos, pos + len(s)))
-        pos += len(s) + 1
-    return " ".join(sentences), spans
 
 
 def mention(text: str, word: str, start_at: int = 0) -> tuple[int, int]:

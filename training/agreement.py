@@ -32,7 +32,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "training"))
 
+import build_corpus  # noqa: E402
 from stance.metrics import names_match  # noqa: E402
 from stance.schema import ROLES, STANCES, Article, read_jsonl  # noqa: E402
 
@@ -164,33 +166,11 @@ _CLAIM_RE = re.compile(r"^\[(\d+)\]\s?(.*)$")
 
 
 def parse_annotation(line: str) -> Label:
-    """Parse '@ stance | role [| mention [=> resolved]]'; raises ValueError saying what is wrong."""
-    body = line.strip()
-    if not body.startswith("@"):
+    """Parse '@ stance | role [| mention [=> resolved]]' as the corpus build does; ValueError says what is wrong."""
+    if not line.strip().startswith("@"):
         raise ValueError("annotation line must start with '@'")
-    parts = [p.strip() for p in body[1:].split("|")]
-    if parts == [""]:
-        raise ValueError("annotation is empty")
-    if len(parts) < 2 or len(parts) > 3:
-        raise ValueError(f"expected 'stance | role [| mention [=> resolved]]', got {body!r}")
-    stance, role = parts[0], parts[1]
-    if stance not in STANCES:
-        raise ValueError(f"unknown stance {stance!r}")
-    if role not in ROLES:
-        raise ValueError(f"unknown role {role!r}")
-    mention = resolved = None
-    if len(parts) == 3 and parts[2]:
-        mention = parts[2]
-        if "=>" in mention:
-            mention, resolved = (s.strip() or None for s in mention.split("=>", 1))
-        if mention and mention[:1] in "<>":
-            mention = mention[1:].strip()
-        mention = mention or None
-    if role == "author" and mention:
-        raise ValueError("role 'author' takes no speaker mention")
-    if role not in ("author", "other") and not mention:
-        raise ValueError(f"role {role!r} needs a speaker mention")
-    return Label(stance, role, mention, resolved)
+    stance, role, mention, _, resolved = build_corpus.parse_annotation(line, "annotation")
+    return Label(stance, role, mention or None, resolved or None)
 
 
 def read_annotations(path: Path) -> tuple[dict[str, dict[int, Label]], dict[str, dict[int, str]], list[str]]:

@@ -69,8 +69,11 @@ class _Draft:
     lineno: int
 
 
-def _parse_annotation(line: str, where: str) -> tuple[str, str, str | None, str, str | None]:
+def parse_annotation(line: str, where: str) -> tuple[str, str, str | None, str, str | None]:
+    """'@ stance | role [| mention [=> resolved]]' -> (stance, role, mention, direction, resolved)."""
     parts = [p.strip() for p in line.strip()[1:].split("|")]
+    if parts == [""]:
+        raise SourceError(f"{where}: annotation is empty")
     if len(parts) < 2 or len(parts) > 3:
         raise SourceError(f"{where}: annotation must be '@ stance | role [| mention [=> resolved]]', got {line.strip()!r}")
     stance, role = parts[0], parts[1]
@@ -141,7 +144,7 @@ def parse_source(path: Path) -> list[tuple[dict, list[_Draft]]]:
             if not pending:
                 raise SourceError(f"{where}: annotation without a claim line above it")
             text, claim_line, joiner = pending
-            stance, role, mention, direction, resolved = _parse_annotation(line, where)
+            stance, role, mention, direction, resolved = parse_annotation(line, where)
             drafts.append(_Draft(text, stance, role, mention, direction, resolved, joiner, claim_line))
             pending = None
             continue
