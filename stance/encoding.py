@@ -1,17 +1,17 @@
-"""Claims -> model inputs: context windows, character <-> token offsets, span targets.
+"""Articles -> model inputs: token windows over each article, claims as token ranges.
 
-A claim is encoded with the text around it, each token once:
+Each article is tokenized once and read in windows of at most `max_length` tokens,
 
-    <s> claim </s> before </s> after </s>
+    <s> article tokens ws..we </s>
 
-The claim comes first, so the first token (read by the stance and role heads) always
-sits right next to it whatever the context's length.
+Every claim is read from exactly one window: the first window that holds it whole
+after at least `context_tokens` tokens of text before it (or from the article's
+start). Most articles fit one window, so the encoder sees each token once instead of
+once per claim that has it as context (about 4x fewer tokens on the corpus). A claim
+longer than a whole window is cut and the cut recorded.
 
-`before` is up to `context_before` preceding claims (trimmed from the left to fit),
-`after` the next `context_after` claims (trimmed from the right). The claim comes
-whole unless it alone exceeds the window; then it is cut and the cut recorded.
-Datasets keep raw text pieces and character offsets; tokenization happens in the
-collator, so the same examples serve any tokenizer and window.
+Gold speaker mentions become token positions inside the claim's window; 0 (`<s>`)
+means no speaker, -100 a speaker outside the window (no span loss for that claim).
 """
 
 from __future__ import annotations
@@ -27,160 +27,211 @@ IGNORE = -100
 
 
 @dataclass(frozen=True)
-class ClaimExample:
-    """One claim and its context as raw text pieces with their article offsets, plus gold labels.
+class Window:
+    """One encoder row: token ids of a stretch of one article and the claims read from it.
 
-    Labels are -100 when unknown (inference). `speaker_start`/`speaker_end` are article
-    character offsets of the gold speaker mention, or -1 for no speaker.
+    `offsets[t]` is token t's (start, end) in the article, (-1, -1) for `<s>` and `</s>`;
+    `pieces[t]` numbers the claim segment token t lies in (-1 for specials), so that a
+    speaker span never crosses a claim boundary. Claim token positions include the `<s>`
+    shift. Label tuples are empty at inference time.
     """
 
-    before: str
-    before_start: int
-    claim: str
-    claim_start: int
-    after: str
-    after_start: int
-    stance: int = IGNORE
-    role: int = IGNORE
-    speaker_start: int = -1
-    speaker_end: int = -1
+    article: int
+    input_ids: np.ndarray
+    offsets: np.ndarray
+    pieces: np.ndarray
+    claims: tuple[int, ...]
+    claim_first: tuple[int, ...]
+    claim_last: tuple[int, ...]
+    truncated: tuple[bool, ...]
+    stance: tuple[int, ...] = ()
+    role: tuple[int, ...] = ()
+    speaker_first: tuple[int, ...] = ()
+    speaker_last: tuple[int, ...] = ()
 
 
-def _piece(text: str, start: int, end: int) -> tuple[str, int]:
-    """text[start:end] without surrounding whitespace, with the offset of its first character."""
-    chunk = text[start:end]
-    stripped = chunk.lstrip()
-    return stripped.rstrip(), start + len(chunk) - len(stripped)
+def _token_range(starts: np.ndarray, ends: np.ndarray, s: int, e: int) -> tuple[int, int]:
+    """First and last token overlapping characters [s, e) (last < first when none does)."""
+    return int(np.searchsorted(ends, s, side="right")), int(np.searchsorted(starts, e, side="left")) - 1
 
 
-def claim_examples(
-    article: Article,
-    spans: Sequence[tuple[int, int]] | None = None,
-    context_before: int = 2,
-    context_after: int = 1,
-    with_labels: bool = True,
+def encode_articles(
+    tokenizer,
+    articles: Sequence[Article],
+    spans: Sequence[Sequence[tuple[int, int]]] | None = None,
+    *,
+    max_length: int = 512,
+    context_tokens: int | None = None,
+    with_labels: bool = False,
     stance_labels: Sequence[str] = STANCES,
     role_labels: Sequence[str] = ROLES,
-) -> list[ClaimExample]:
-    """One example per claim of `article` (or per span in `spans`, for unlabelled text)."""
+) -> list[Window]:
+    """Windows over `articles` (claims from `spans`, or the articles' own claims), in article order.
+
+    One tokenizer call for all texts; the rest is array work per article and per claim.
+    """
     if spans is None:
-        spans = [(c.start, c.end) for c in article.claims]
-    text, out = article.text, []
-    for i, (start, end) in enumerate(spans):
-        b0 = spans[max(0, i - context_before)][0] if i > 0 and context_before > 0 else start
-        a1 = spans[min(len(spans) - 1, i + context_after)][1] if i + 1 < len(spans) and context_after > 0 else end
-        before, before_start = _piece(text, b0, start)
-        claim, claim_start = _piece(text, start, end)
-        after, after_start = _piece(text, end, a1)
-        labels = {}
-        if with_labels:
-            gold = article.claims[i]
-            labels = {
-                "stance": list(stance_labels).index(gold.stance),
-                "role": list(role_labels).index(gold.speaker.role),
-                "speaker_start": gold.speaker.start if gold.speaker.start is not None else -1,
-                "speaker_end": gold.speaker.end if gold.speaker.end is not None else -1,
-            }
-        out.append(ClaimExample(before, before_start, claim, claim_start, after, after_start, **labels))
-    return out
+        spans = [[(c.start, c.end) for c in a.claims] for a in articles]
+    content = max_length - 2
+    if content < 8:
+        raise ValueError(f"max_length {max_length} leaves no room for text")
+    context = content // 4 if context_tokens is None else min(context_tokens, content // 2)
+    cls, sep = tokenizer.cls_token_id, tokenizer.sep_token_id
+    # verbose=False: whole articles exceed model_max_length by design; windows cut them afterwards.
+    enc = tokenizer([a.text for a in articles], add_special_tokens=False, return_offsets_mapping=True, verbose=False)
+    stance_index = {l: i for i, l in enumerate(stance_labels)}
+    role_index = {l: i for i, l in enumerate(role_labels)}
+    windows: list[Window] = []
+    for a, (article, claim_spans) in enumerate(zip(articles, spans)):
+        if not claim_spans:
+            continue
+        ids = np.asarray(enc["input_ids"][a], dtype=np.int64)
+        offs = np.asarray(enc["offset_mapping"][a], dtype=np.int64).reshape(-1, 2)
+        starts, ends = offs[:, 0], offs[:, 1]
+        n_tok = len(ids)
+        ranges = [_token_range(starts, ends, s, e) for s, e in claim_spans]
+        piece_of_token = np.searchsorted(np.asarray([s for s, _ in claim_spans]), starts, side="right") - 1
+        i = 0
+        while i < len(ranges):
+            first, last = ranges[i]
+            if last < first:  # a claim with no token (cannot happen for stripped text): read it as its first token
+                last = first = min(first, max(n_tok - 1, 0))
+            if last - first + 1 > content:
+                ws = first
+            else:
+                ws = max(0, min(first - context, n_tok - content), last + 1 - content)
+            we = min(n_tok, ws + content)
+            members = [i]
+            j = i + 1
+            while j < len(ranges) and ranges[j][1] < we and ranges[j][0] >= ws:
+                members.append(j)
+                j += 1
+            i = j
+            none = np.full((1, 2), -1, dtype=np.int64)
+            window_offs = np.concatenate([none, offs[ws:we], none])
+            firsts, lasts, cut = [], [], []
+            for m in members:
+                f, l = ranges[m]
+                f, l = max(f, ws), max(min(l, we - 1), max(f, ws))
+                firsts.append(f - ws + 1)
+                lasts.append(l - ws + 1)
+                cut.append(ranges[m][1] >= we)
+            labels = {}
+            if with_labels:
+                sp_first, sp_last = [], []
+                for m in members:
+                    speaker = article.claims[m].speaker
+                    if speaker.start is None:
+                        sp_first.append(0)
+                        sp_last.append(0)
+                        continue
+                    f, l = _token_range(starts, ends, speaker.start, speaker.end)
+                    inside = ws <= f <= l < we
+                    sp_first.append(f - ws + 1 if inside else IGNORE)
+                    sp_last.append(l - ws + 1 if inside else IGNORE)
+                labels = {
+                    "stance": tuple(stance_index[article.claims[m].stance] for m in members),
+                    "role": tuple(role_index[article.claims[m].speaker.role] for m in members),
+                    "speaker_first": tuple(sp_first),
+                    "speaker_last": tuple(sp_last),
+                }
+            windows.append(Window(
+                article=a,
+                input_ids=np.concatenate([[cls], ids[ws:we], [sep]]).astype(np.int64),
+                offsets=window_offs,
+                pieces=np.concatenate([[-1], piece_of_token[ws:we], [-1]]),
+                claims=tuple(members), claim_first=tuple(firsts), claim_last=tuple(lasts), truncated=tuple(cut),
+                **labels,
+            ))
+    return windows
 
 
 @dataclass(frozen=True)
 class EncodedBatch:
-    """Tensors for the model plus each token's article character span.
+    """Padded tensors for the model, plus each token's article offsets and claim piece.
 
-    `offsets[r, t]` is (start, end) in the article for token t of row r, or (-1, -1)
-    for special and padding tokens; `truncated[r]` says the claim itself was cut.
+    Claims are flat over the batch: claim k sits in row `claim_row[k]`, is that row's
+    `claim_slot[k]`-th claim and spans tokens `claim_first[k]..claim_last[k]`.
     """
 
     input_ids: "torch.Tensor"
     attention_mask: "torch.Tensor"
     offsets: "torch.Tensor"
-    truncated: list[bool]
+    pieces: "torch.Tensor"
+    claim_row: "torch.Tensor"
+    claim_slot: "torch.Tensor"
+    claim_first: "torch.Tensor"
+    claim_last: "torch.Tensor"
     labels: dict
 
+    def model_inputs(self) -> dict:
+        """The keyword arguments of StanceModel.forward (labels included when present)."""
+        return {"input_ids": self.input_ids, "attention_mask": self.attention_mask, "claim_row": self.claim_row,
+                "claim_slot": self.claim_slot, "claim_first": self.claim_first, "claim_last": self.claim_last,
+                **self.labels}
 
-def char_span_to_tokens(offsets, start: int, end: int) -> tuple[int, int]:
-    """First and last token of one row's (T, 2) offsets overlapping characters [start, end); (0, 0) if none."""
-    hits = ((offsets[:, 0] >= 0) & (offsets[:, 0] < end) & (offsets[:, 1] > start)).nonzero().flatten()
-    return (0, 0) if len(hits) == 0 else (int(hits[0]), int(hits[-1]))
+
+_FIELDS = ("input_ids", "claim_first", "claim_last", "stance", "role", "speaker_first", "speaker_last")
 
 
-def tokens_to_char_span(offsets, first: int, last: int) -> tuple[int, int] | None:
+def window_row(window: Window) -> dict:
+    """A window as a plain dict of lists (a `datasets` row for training)."""
+    row = {f: list(np.asarray(getattr(window, f)).tolist()) for f in _FIELDS}
+    row["length"] = len(window.input_ids)
+    return row
+
+
+class WindowCollator:
+    """Pads windows into an EncodedBatch (dynamic padding to the longest row)."""
+
+    def __init__(self, pad_token_id: int, pad_to_multiple_of: int | None = None):
+        self.pad_token_id = pad_token_id
+        self.pad_to_multiple_of = pad_to_multiple_of
+
+    def encode(self, windows: Sequence[Window | dict]) -> EncodedBatch:
+        """Stack windows (Window objects or `window_row` dicts) into tensors."""
+        import torch
+
+        get = (lambda w, f: w[f]) if windows and isinstance(windows[0], dict) else getattr
+        lengths = [len(get(w, "input_ids")) for w in windows]
+        width = max(lengths)
+        if self.pad_to_multiple_of:
+            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
+        n = len(windows)
+        input_ids = np.full((n, width), self.pad_token_id, dtype=np.int64)
+        attention_mask = np.zeros((n, width), dtype=np.int64)
+        offsets = np.full((n, width, 2), -1, dtype=np.int64)
+        pieces = np.full((n, width), -1, dtype=np.int64)
+        for r, w in enumerate(windows):
+            input_ids[r, : lengths[r]] = get(w, "input_ids")
+            attention_mask[r, : lengths[r]] = 1
+            if isinstance(w, Window):
+                offsets[r, : lengths[r]] = w.offsets
+                pieces[r, : lengths[r]] = w.pieces
+        counts = [len(get(w, "claim_first")) for w in windows]
+        claim_row = np.repeat(np.arange(n), counts)
+        claim_slot = np.concatenate([np.arange(c) for c in counts]) if n else np.zeros(0, dtype=np.int64)
+
+        def flat(field: str) -> "torch.Tensor":
+            return torch.as_tensor(np.concatenate([np.asarray(get(w, field), dtype=np.int64) for w in windows]))
+
+        labels = {}
+        if windows and len(get(windows[0], "stance")) == counts[0]:
+            labels = {"stance_labels": flat("stance"), "role_labels": flat("role"),
+                      "start_positions": flat("speaker_first"), "end_positions": flat("speaker_last")}
+        return EncodedBatch(
+            torch.from_numpy(input_ids), torch.from_numpy(attention_mask), torch.from_numpy(offsets),
+            torch.from_numpy(pieces), torch.from_numpy(claim_row), torch.from_numpy(claim_slot.astype(np.int64)),
+            flat("claim_first"), flat("claim_last"), labels,
+        )
+
+    def __call__(self, windows: Sequence[Window | dict]) -> dict:
+        """The Trainer's collate function: model inputs and labels as tensors."""
+        return self.encode(windows).model_inputs()
+
+
+def tokens_to_char_span(offsets: np.ndarray, first: int, last: int) -> tuple[int, int] | None:
     """Article character span of tokens first..last of one row, or None for the no-speaker position."""
     if first == 0 or offsets[first, 0] < 0 or offsets[last, 0] < 0:
         return None
     return int(offsets[first, 0]), int(offsets[last, 1])
-
-
-class StanceCollator:
-    """Tokenizes `ClaimExample`s into padded batches (dynamic padding to the longest row)."""
-
-    def __init__(self, tokenizer, max_length: int = 256, after_share: float = 0.34, pad_to_multiple_of: int | None = None):
-        self.tokenizer = tokenizer
-        self.max_length = max_length
-        self.after_share = after_share
-        self.pad_to_multiple_of = pad_to_multiple_of
-
-    def encode(self, examples: Sequence[ClaimExample]) -> EncodedBatch:
-        """Tokenize, fit each row into the window, and build tensors and offset maps."""
-        import torch
-
-        tok = self.tokenizer
-        pieces = [p for ex in examples for p in (ex.before, ex.claim, ex.after)]
-        enc = tok(pieces, add_special_tokens=False, return_offsets_mapping=True)
-        cls, sep, pad = tok.cls_token_id, tok.sep_token_id, tok.pad_token_id
-        rows, offsets, truncated = [], [], []
-        for r, ex in enumerate(examples):
-            (b_ids, c_ids, a_ids) = enc["input_ids"][3 * r : 3 * r + 3]
-            (b_off, c_off, a_off) = enc["offset_mapping"][3 * r : 3 * r + 3]
-            budget = self.max_length - 4
-            cut = len(c_ids) > budget
-            c_ids, c_off = c_ids[:budget], c_off[:budget]
-            room = budget - len(c_ids)
-            n_after = min(len(a_ids), int(room * self.after_share)) if b_ids else min(len(a_ids), room)
-            n_before = min(len(b_ids), room - n_after)
-            n_after = min(len(a_ids), room - n_before)
-            b_ids, b_off = b_ids[len(b_ids) - n_before :], b_off[len(b_off) - n_before :]
-            a_ids, a_off = a_ids[:n_after], a_off[:n_after]
-            ids = [cls, *c_ids, sep, *b_ids, sep, *a_ids, sep]
-            none = np.full((1, 2), -1)
-            offs = np.concatenate([
-                none, np.asarray(c_off, dtype=np.int64).reshape(-1, 2) + ex.claim_start,
-                none, np.asarray(b_off, dtype=np.int64).reshape(-1, 2) + ex.before_start,
-                none, np.asarray(a_off, dtype=np.int64).reshape(-1, 2) + ex.after_start, none,
-            ])
-            rows.append(ids)
-            offsets.append(offs)
-            truncated.append(cut)
-        width = max(len(r) for r in rows)
-        if self.pad_to_multiple_of:
-            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
-        input_ids = torch.full((len(rows), width), pad, dtype=torch.long)
-        attention_mask = torch.zeros((len(rows), width), dtype=torch.long)
-        offset_t = torch.full((len(rows), width, 2), -1, dtype=torch.long)
-        for r, ids in enumerate(rows):
-            input_ids[r, : len(ids)] = torch.tensor(ids)
-            attention_mask[r, : len(ids)] = 1
-            offset_t[r, : len(ids)] = torch.from_numpy(offsets[r])
-        offsets = offset_t
-        labels = {}
-        if examples and examples[0].stance != IGNORE:
-            spans = [
-                char_span_to_tokens(offs, ex.speaker_start, ex.speaker_end) if ex.speaker_start >= 0 else (0, 0)
-                for ex, offs in zip(examples, offsets)
-            ]
-            labels = {
-                "stance_labels": torch.tensor([ex.stance for ex in examples]),
-                "role_labels": torch.tensor([ex.role for ex in examples]),
-                "start_positions": torch.tensor([s for s, _ in spans]),
-                "end_positions": torch.tensor([e for _, e in spans]),
-            }
-        return EncodedBatch(input_ids, attention_mask, offsets, truncated, labels)
-
-    def __call__(self, examples: Sequence[ClaimExample | dict]) -> dict:
-        """The Trainer's collate function: model inputs and labels as tensors."""
-        fields = ClaimExample.__dataclass_fields__
-        examples = [ex if isinstance(ex, ClaimExample) else ClaimExample(**{k: v for k, v in ex.items() if k in fields}) for ex in examples]
-        batch = self.encode(examples)
-        return {"input_ids": batch.input_ids, "attention_mask": batch.attention_mask, **batch.labels}

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import torch
 
-from stance.encoding import StanceCollator, claim_examples, tokens_to_char_span
+from stance.encoding import WindowCollator, encode_articles, tokens_to_char_span
 from stance.modeling import StanceModel, load_pretrained_checked
 from stance.resolve import resolve_speakers
 from stance.schema import Article, Claim, Speaker
@@ -54,7 +54,7 @@ class Analyzer:
             model = torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8)
         self.model = model.to(self.device)
         self.tokenizer = tokenizer
-        self.collator = StanceCollator(tokenizer, max_length=self.config.max_seq_length)
+        self.collator = WindowCollator(tokenizer.pad_token_id)
         self.batch_size = batch_size
 
     def to(self, device: str | torch.device) -> "Analyzer":
@@ -69,7 +69,10 @@ class Analyzer:
 
     def analyze_many(self, texts: Sequence[str], batch_size: int | None = None, progress: bool = False,
                      ids: Sequence[str] | None = None) -> list[Article]:
-        """Analyse many texts at once (claims of all texts are length-sorted into batches)."""
+        """Analyse many texts at once: each article is encoded once, in windows sorted by length.
+
+        `batch_size` counts windows (article stretches of up to `max_seq_length` tokens).
+        """
         if isinstance(texts, str):
             raise TypeError("analyze_many takes a list of texts; use analyze() for one text")
         for i, text in enumerate(texts):
@@ -78,96 +81,96 @@ class Analyzer:
         ids = list(ids) if ids is not None else [f"text-{i}" for i in range(len(texts))]
         bare = [Article(id=ids[i], text=t) for i, t in enumerate(texts)]
         spans = [segment(t) for t in texts]
-        examples = []
-        for a, (article, sp) in enumerate(zip(bare, spans)):
-            exs = claim_examples(article, sp, self.config.context_before, self.config.context_after, with_labels=False)
-            examples.extend((a, c, ex) for c, ex in enumerate(exs))
+        windows = encode_articles(self.tokenizer, bare, spans, max_length=self.config.max_seq_length,
+                                  context_tokens=self.config.context_tokens)
         claims: list[list[Claim | None]] = [[None] * len(sp) for sp in spans]
-        for (a, c), claim in self._predict(examples, batch_size or self.batch_size, progress, spans):
+        for (a, c), claim in self._predict(windows, batch_size or self.batch_size, progress, bare, spans):
             claims[a][c] = claim
         return [resolve_speakers(dataclasses.replace(article, claims=tuple(cs))) for article, cs in zip(bare, claims)]
 
-    def _predict(self, examples, batch_size, progress, spans) -> Iterable:
+    def _predict(self, windows, batch_size, progress, articles, spans) -> Iterable:
         # Length-sorted batches: dynamic padding then pads each batch only to its own longest row.
-        order = sorted(range(len(examples)), key=lambda i: len(examples[i][2].before) + len(examples[i][2].claim) + len(examples[i][2].after))
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i].input_ids))
         batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
         if progress:
             from tqdm.auto import tqdm
 
-            batches = tqdm(batches, desc="claims", unit="batch")
+            batches = tqdm(batches, desc="windows", unit="batch")
         cfg = self.config
         stance_labels, role_labels = cfg.stance_labels, cfg.role_labels
         author, other = role_labels.index("author"), role_labels.index("other")
         autocast = torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.precision == "bf16")
         with torch.inference_mode(), autocast:
             for idx in batches:
-                batch = self.collator.encode([examples[i][2] for i in idx])
-                out = self.model(input_ids=batch.input_ids.to(self.device), attention_mask=batch.attention_mask.to(self.device))
+                group = [windows[i] for i in idx]
+                batch = self.collator.encode(group)
+                inputs = {k: v.to(self.device) for k, v in batch.model_inputs().items()}
+                out = self.model(**inputs)
                 stance_p = torch.softmax(out.stance_logits.float() / cfg.stance_temperature, -1).cpu()
                 role_p = torch.softmax(out.role_logits.float(), -1).cpu()
                 first, last, span_p, null_p = _best_spans(out.start_logits.float(), out.end_logits.float(),
-                                                          batch.offsets.to(self.device), cfg.max_speaker_tokens)
+                                                          batch.pieces[batch.claim_row].to(self.device),
+                                                          cfg.max_speaker_tokens)
                 # Plain lists and numpy once per batch: no tensor indexing per claim in the loop below.
                 stance_rows, role_rows = stance_p.tolist(), role_p.tolist()
                 first, last, span_p, null_p = first.tolist(), last.tolist(), span_p.tolist(), null_p.tolist()
-                offsets = batch.offsets.numpy()
-                for row, i in enumerate(idx):
-                    a, c, _ = examples[i]
-                    span = tokens_to_char_span(offsets[row], first[row], last[row])
-                    rp, sp = role_rows[row], stance_rows[row]
-                    if span is None:
-                        role = author if rp[author] >= rp[other] else other
-                        speaker = Speaker(role=role_labels[role])
-                        score = null_p[row]
-                    else:
-                        start, end, text = self._mention(examples[i][2], *span)
-                        # max() keeps the first of equal values, as torch.argmax does.
-                        role = max((k for k in range(len(rp)) if k != author), key=rp.__getitem__)
-                        speaker = Speaker(role=role_labels[role], text=text, start=start, end=end, resolved=text)
-                        score = span_p[row]
-                    s, e = spans[a][c]
-                    yield (a, c), Claim(
-                        start=s, end=e, stance=stance_labels[max(range(len(sp)), key=sp.__getitem__)], speaker=speaker,
-                        stance_probs={l: round(p, 4) for l, p in zip(stance_labels, sp)},
-                        role_probs={l: round(p, 4) for l, p in zip(role_labels, rp)},
-                        speaker_score=round(score, 4), truncated=batch.truncated[row],
-                    )
+                k = 0
+                for w in group:
+                    offsets, text = w.offsets, articles[w.article].text
+                    for c, cut in zip(w.claims, w.truncated):
+                        span = tokens_to_char_span(offsets, first[k], last[k])
+                        rp, sp = role_rows[k], stance_rows[k]
+                        if span is None:
+                            role = author if rp[author] >= rp[other] else other
+                            speaker = Speaker(role=role_labels[role])
+                            score = null_p[k]
+                        else:
+                            start, end = _whole_words(text, *span)
+                            # max() keeps the first of equal values, as torch.argmax does.
+                            role = max((r for r in range(len(rp)) if r != author), key=rp.__getitem__)
+                            speaker = Speaker(role=role_labels[role], text=text[start:end], start=start, end=end,
+                                              resolved=text[start:end])
+                            score = span_p[k]
+                        s, e = spans[w.article][c]
+                        yield (w.article, c), Claim(
+                            start=s, end=e, stance=stance_labels[max(range(len(sp)), key=sp.__getitem__)], speaker=speaker,
+                            stance_probs={l: round(p, 4) for l, p in zip(stance_labels, sp)},
+                            role_probs={l: round(p, 4) for l, p in zip(role_labels, rp)},
+                            speaker_score=round(score, 4), truncated=cut,
+                        )
+                        k += 1
 
-    @staticmethod
-    def _mention(example, start: int, end: int) -> tuple[int, int, str]:
-        """The predicted speaker span widened to whole words (a subword span can end mid-word)."""
-        for piece, base in ((example.before, example.before_start), (example.claim, example.claim_start), (example.after, example.after_start)):
-            if base <= start and end <= base + len(piece):
-                s, e = start - base, end - base
-                while s > 0 and _in_word(piece[s - 1]):
-                    s -= 1
-                while e < len(piece) and _in_word(piece[e]):
-                    e += 1
-                return base + s, base + e, piece[s:e]
-        raise ValueError(f"speaker span [{start}, {end}) crosses a piece boundary")
+
+def _whole_words(text: str, start: int, end: int) -> tuple[int, int]:
+    """The predicted speaker span widened to whole words (a subword span can end mid-word)."""
+    while start > 0 and _in_word(text[start - 1]):
+        start -= 1
+    while end < len(text) and _in_word(text[end]):
+        end += 1
+    return start, end
 
 
 def _in_word(ch: str) -> bool:
     return ch.isalnum() or ch in "-'’"
 
 
-def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, offsets: torch.Tensor, max_tokens: int):
-    """Best (first, last) token span per row against the no-speaker position 0, all in tensor ops.
+def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, pieces: torch.Tensor, max_tokens: int):
+    """Best (first, last) token span per claim against the no-speaker position 0, in tensor ops.
 
-    A span stays inside one piece (before, claim or after): it may not cross a separator.
+    Spans are at most `max_tokens` long and stay inside one claim segment (`pieces`, -1 for
+    special tokens and padding); only (claims, tokens, max_tokens) scores are formed.
     """
     ps, pe = torch.softmax(start_logits, -1), torch.softmax(end_logits, -1)
-    n = ps.shape[1]
-    scores = ps[:, :, None] * pe[:, None, :]
-    i = torch.arange(n, device=ps.device)
-    # Text tokens with at least one character; separators split the row into pieces.
-    text = offsets[..., 1] > offsets[..., 0]
-    piece = torch.cumsum((offsets[..., 0] < 0).long(), dim=1)
-    allowed = (i[None, :] >= i[:, None]) & (i[None, :] - i[:, None] < max_tokens)
-    allowed = allowed[None] & (piece[:, :, None] == piece[:, None, :]) & text[:, :, None] & text[:, None, :]
-    scores = scores.masked_fill(~allowed, 0.0)
+    n, width = ps.shape
+    k = min(max_tokens, width)
+    # band[c, i, j] = value at token i + j (zero / -1 past the end).
+    pe_band = torch.nn.functional.pad(pe, (0, k)).unfold(1, k, 1)[:, :width]
+    piece_band = torch.nn.functional.pad(pieces, (0, k), value=-1).unfold(1, k, 1)[:, :width]
+    allowed = (pieces[:, :, None] >= 0) & (piece_band == pieces[:, :, None])
+    scores = (ps[:, :, None] * pe_band).masked_fill(~allowed, 0.0)
     flat = scores.flatten(1).max(-1)
-    first, last = flat.indices // n, flat.indices % n
+    first = flat.indices // k
+    last = first + flat.indices % k
     null = ps[:, 0] * pe[:, 0]
     is_null = null >= flat.values
     first = torch.where(is_null, torch.zeros_like(first), first)

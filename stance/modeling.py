@@ -1,4 +1,4 @@
-"""StanceConfig / StanceModel: one encoder with stance, role and speaker-span heads."""
+"""StanceConfig / StanceModel: one encoder pass per article window, stance, role and speaker heads per claim."""
 
 from __future__ import annotations
 
@@ -76,6 +76,7 @@ def save_atomically(final_dir: str | Path, write: Callable[[str], object]) -> Pa
 # ---------------------------------------------------------------------------
 # The model
 
+import math  # noqa: E402
 from dataclasses import dataclass  # noqa: E402
 
 import torch  # noqa: E402
@@ -90,6 +91,8 @@ class StanceConfig(PretrainedConfig):
     """Configuration of a StanceModel: the encoder's config, the label sets and the window.
 
     The label lists are the logit order of the heads; loading checks them against the spec.
+    `max_seq_length` is the article window in tokens; `context_tokens` the text a claim
+    gets before it when an article needs several windows (None: a quarter window).
     """
 
     model_type = "stance"
@@ -99,9 +102,8 @@ class StanceConfig(PretrainedConfig):
         encoder: dict | None = None,
         stance_labels: list[str] | None = None,
         role_labels: list[str] | None = None,
-        max_seq_length: int = 256,
-        context_before: int = 2,
-        context_after: int = 1,
+        max_seq_length: int = 512,
+        context_tokens: int | None = None,
         max_speaker_tokens: int = 16,
         classifier_dropout: float = 0.1,
         stance_loss_weight: float = 1.0,
@@ -117,8 +119,7 @@ class StanceConfig(PretrainedConfig):
         self.stance_labels = list(stance_labels or STANCES)
         self.role_labels = list(role_labels or ROLES)
         self.max_seq_length = max_seq_length
-        self.context_before = context_before
-        self.context_after = context_after
+        self.context_tokens = context_tokens
         self.max_speaker_tokens = max_speaker_tokens
         self.classifier_dropout = classifier_dropout
         self.stance_loss_weight = stance_loss_weight
@@ -143,7 +144,7 @@ class StanceConfig(PretrainedConfig):
 
 @dataclass
 class StanceOutput(ModelOutput):
-    """Logits of the three heads, and the summed loss when labels were given."""
+    """Per-claim logits of the three heads (claims flat over the batch), and the summed loss with labels."""
 
     loss: torch.Tensor | None = None
     stance_logits: torch.Tensor | None = None
@@ -153,22 +154,41 @@ class StanceOutput(ModelOutput):
 
 
 class ClassificationHead(nn.Module):
-    """Sentence-level head on the first token, shaped like RobertaClassificationHead."""
+    """Claim-level head, shaped like RobertaClassificationHead (dense, tanh, projection)."""
 
-    def __init__(self, hidden: int, n_labels: int, dropout: float):
+    def __init__(self, n_in: int, hidden: int, n_labels: int, dropout: float):
         super().__init__()
-        self.dense = nn.Linear(hidden, hidden)
+        self.dense = nn.Linear(n_in, hidden)
         self.dropout = nn.Dropout(dropout)
         self.out_proj = nn.Linear(hidden, n_labels)
 
-    def forward(self, first_token: torch.Tensor) -> torch.Tensor:
-        x = self.dropout(first_token)
+    def forward(self, features: torch.Tensor) -> torch.Tensor:
+        x = self.dropout(features)
         x = torch.tanh(self.dense(x))
         return self.out_proj(self.dropout(x))
 
 
+DISTANCE_BUCKETS = 16
+"""Token distances to the claim: exact up to 8, then log-spaced up to 256, on each side."""
+
+
+def distance_buckets(distance: torch.Tensor, n: int = DISTANCE_BUCKETS, exact: int = 8, far: int = 256) -> torch.Tensor:
+    """Bucket signed token distances into 0..2n (n = inside the claim)."""
+    a = distance.abs()
+    logs = exact + (torch.log(a.float().clamp(min=1) / exact) / math.log(far / exact) * (n - exact)).long()
+    return torch.sign(distance) * torch.where(a <= exact, a, logs.clamp(max=n)) + n
+
+
 class StanceModel(PreTrainedModel):
-    """An encoder with stance, speaker-role and speaker-span heads on one forward pass."""
+    """An encoder over article windows with stance, speaker-role and speaker-pointer heads per claim.
+
+    One encoder pass per window serves every claim in it. A claim is the concatenation of
+    its first token, the mean of its tokens and its last token; the stance head reads that.
+    The speaker head is a pointer conditioned on the claim: start and end scores over the
+    window's tokens (position 0, `<s>`, meaning no speaker) from a query of the claim
+    against a key of each token, plus a learnt bias by token distance to the claim. The
+    role head reads the claim and the speaker it points to.
+    """
 
     config_class = StanceConfig
     base_model_prefix = "encoder"
@@ -184,14 +204,20 @@ class StanceModel(PreTrainedModel):
         except TypeError:  # encoders without a pooler argument
             self.encoder = AutoModel.from_config(enc_cfg)
         hidden = enc_cfg.hidden_size
-        self.stance_head = ClassificationHead(hidden, len(config.stance_labels), config.classifier_dropout)
-        self.role_head = ClassificationHead(hidden, len(config.role_labels), config.classifier_dropout)
-        self.span_head = nn.Linear(hidden, 2)
+        drop = config.classifier_dropout
+        self.stance_head = ClassificationHead(3 * hidden, hidden, len(config.stance_labels), drop)
+        self.role_head = ClassificationHead(4 * hidden, hidden, len(config.role_labels), drop)
+        self.speaker_query = nn.Linear(3 * hidden, 2 * hidden)
+        self.speaker_key = nn.Linear(hidden, hidden)
+        # Start and end bias per distance bucket, plus one for the no-speaker position.
+        self.distance_bias = nn.Embedding(2 * DISTANCE_BUCKETS + 2, 2)
         self.post_init()
 
     def _init_weights(self, module: nn.Module) -> None:
         std = self.config.encoder.get("initializer_range", 0.02)
-        if isinstance(module, nn.Linear):
+        if module is getattr(self, "distance_bias", None):
+            module.weight.data.zero_()
+        elif isinstance(module, nn.Linear):
             module.weight.data.normal_(mean=0.0, std=std)
             if module.bias is not None:
                 module.bias.data.zero_()
@@ -211,6 +237,9 @@ class StanceModel(PreTrainedModel):
         enc_dict = encoder.config.to_dict()
         for key in ("architectures", "_name_or_path", "transformers_version", "torch_dtype", "dtype"):
             enc_dict.pop(key, None)
+        # RoBERTa's positions start after the padding index: 514 positions hold 512 tokens.
+        room = enc_dict.get("max_position_embeddings", 512) - (2 if enc_dict.get("model_type") in ("roberta", "xlm-roberta", "camembert") else 0)
+        config_kwargs["max_seq_length"] = min(config_kwargs.get("max_seq_length", room), room)
         special = {k: enc_dict.get(k) for k in ("pad_token_id", "bos_token_id", "eos_token_id")}
         config = StanceConfig(encoder=enc_dict, **special, **config_kwargs)
         config.base_model = name_or_path
@@ -226,6 +255,10 @@ class StanceModel(PreTrainedModel):
         self,
         input_ids: torch.Tensor,
         attention_mask: torch.Tensor | None = None,
+        claim_row: torch.Tensor | None = None,
+        claim_slot: torch.Tensor | None = None,
+        claim_first: torch.Tensor | None = None,
+        claim_last: torch.Tensor | None = None,
         stance_labels: torch.Tensor | None = None,
         role_labels: torch.Tensor | None = None,
         start_positions: torch.Tensor | None = None,
@@ -235,28 +268,60 @@ class StanceModel(PreTrainedModel):
         if attention_mask is None:
             attention_mask = (input_ids != self.config.encoder.get("pad_token_id", 1)).long()
         hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
-        first = hidden[:, 0]
-        stance_logits = self.stance_head(first)
-        role_logits = self.role_head(first)
-        span = self.span_head(hidden)
-        # Padding can never be a speaker boundary; the mask value stays finite in bf16.
-        pad = attention_mask == 0
-        start_logits = span[..., 0].masked_fill(pad, -1e4)
-        end_logits = span[..., 1].masked_fill(pad, -1e4)
+        rows, width, size = hidden.shape
+        row, slot, first, last = claim_row, claim_slot, claim_first, claim_last
+        # Mean over each claim's tokens from one cumulative sum (fp32: bf16 sums drift).
+        csum = torch.cumsum(hidden.float(), dim=1)
+        total = csum[row, last] - csum[row, first] + hidden[row, first].float()
+        mean = (total / (last - first + 1).unsqueeze(-1).float()).to(hidden.dtype)
+        claim = torch.cat([hidden[row, first], mean, hidden[row, last]], dim=-1)
+        stance_logits = self.stance_head(claim)
+
+        # Claim-conditioned pointer: each row's claims' queries against its tokens' keys in one bmm.
+        slots = int(slot.max()) + 1 if len(slot) else 1
+        query = self.speaker_query(claim).view(-1, 2, size)
+        queries = query.new_zeros(rows, 2, slots, size)
+        queries[row, :, slot] = query
+        keys = self.speaker_key(hidden)
+        scores = torch.bmm(queries.view(rows, 2 * slots, size), keys.transpose(1, 2)) / math.sqrt(size)
+        scores = scores.view(rows, 2, slots, width)[row, :, slot]  # (claims, 2, width)
+        t = torch.arange(width, device=hidden.device)
+        distance = torch.where(t < first[:, None], t - first[:, None], torch.where(t > last[:, None], t - last[:, None], 0))
+        bucket = distance_buckets(distance)
+        bucket[:, 0] = 2 * DISTANCE_BUCKETS + 1
+        logits = scores + self.distance_bias(bucket).permute(0, 2, 1).to(scores.dtype)
+        # Only text tokens and the no-speaker position 0 can be pointed at (not </s>, not padding);
+        # the mask value stays finite in bf16.
+        lengths = attention_mask.sum(1)[row]
+        valid = (t[None, :] < (lengths - 1)[:, None]) & (t[None, :] > 0)
+        valid[:, 0] = True
+        logits = logits.masked_fill(~valid[:, None, :], -1e4)
+        start_logits, end_logits = logits[:, 0], logits[:, 1]
+
+        # The role head reads the claim and the speaker the start pointer attends to.
+        attend = torch.softmax(start_logits.float(), dim=-1).to(hidden.dtype)
+        weights = hidden.new_zeros(rows, slots, width)
+        weights[row, slot] = attend
+        speaker = torch.bmm(weights, hidden)[row, slot]
+        role_logits = self.role_head(torch.cat([claim, speaker], dim=-1))
+
         loss = None
         if stance_labels is not None:
             cfg = self.config
 
-            def weights(values):
-                return None if values is None else torch.tensor(values, dtype=stance_logits.dtype, device=stance_logits.device)
+            def weights_of(values):
+                return None if values is None else torch.tensor(values, dtype=torch.float32, device=stance_logits.device)
 
-            ce_stance = nn.functional.cross_entropy(stance_logits.float(), stance_labels, weight=weights(cfg.stance_class_weights))
-            ce_role = nn.functional.cross_entropy(role_logits.float(), role_labels, weight=weights(cfg.role_class_weights))
-            ce_span = (
-                nn.functional.cross_entropy(start_logits.float(), start_positions)
-                + nn.functional.cross_entropy(end_logits.float(), end_positions)
-            ) / 2
-            loss = cfg.stance_loss_weight * ce_stance + cfg.role_loss_weight * ce_role + cfg.span_loss_weight * ce_span
+            ce_stance = nn.functional.cross_entropy(stance_logits.float(), stance_labels, weight=weights_of(cfg.stance_class_weights))
+            ce_role = nn.functional.cross_entropy(role_logits.float(), role_labels, weight=weights_of(cfg.role_class_weights))
+            loss = cfg.stance_loss_weight * ce_stance + cfg.role_loss_weight * ce_role
+            # Claims whose speaker lies outside their window (-100) add no span loss.
+            if (start_positions != -100).any():
+                ce_span = (
+                    nn.functional.cross_entropy(start_logits.float(), start_positions)
+                    + nn.functional.cross_entropy(end_logits.float(), end_positions)
+                ) / 2
+                loss = loss + cfg.span_loss_weight * ce_span
         return StanceOutput(loss, stance_logits, role_logits, start_logits, end_logits)
 
 

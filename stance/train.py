@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stance.encoding import ClaimExample, StanceCollator, claim_examples
+from stance.encoding import WindowCollator, encode_articles, window_row
 from stance.metrics import fit_temperature
 from stance.modeling import StanceModel, load_pretrained_checked, save_atomically
 from stance.schema import ROLES, STANCES, article_from_dict
@@ -35,13 +35,15 @@ class TrainConfig:
     dev_file: str = "training/data/dev.jsonl"
     output_dir: str = "runs/finetune"
     """Checkpoints go here; the final model goes to OUTPUT_DIR/model (written atomically)."""
-    max_seq_length: int = 256
-    context_before: int = 2
-    context_after: int = 1
+    max_seq_length: int = 512
+    """Article window in tokens (capped at what the encoder's positions hold)."""
+    context_tokens: int | None = None
+    """Text before a claim when an article needs several windows (None: a quarter window)."""
     epochs: float = 6.0
     max_steps: int = -1
     """Stop after this many optimiser steps (-1: run all epochs)."""
-    batch_size: int = 16
+    batch_size: int = 8
+    """Windows per optimiser step (a window holds a whole short article and all its claims)."""
     learning_rate: float = 5e-5
     head_learning_rate: float | None = None
     """Learning rate of the new heads (None: same as learning_rate)."""
@@ -69,25 +71,21 @@ class TrainConfig:
     card_title: str = "stance model"
 
 
-def load_claims(path: str, cfg: TrainConfig):
-    """Spec JSON Lines -> a `datasets.Dataset` of claim examples (raw text pieces and labels)."""
+def load_windows(path: str, tokenizer, cfg: TrainConfig, max_length: int):
+    """Spec JSON Lines -> a `datasets.Dataset` of labelled article windows (token ids, claim ranges, labels)."""
     from datasets import load_dataset
 
     raw = load_dataset("json", data_files=path, split="train")
 
     def explode(batch):
-        rows: dict[str, list] = {f: [] for f in [*ClaimExample.__dataclass_fields__, "length"]}
-        for i in range(len(batch["id"])):
-            obj = {k: batch[k][i] for k in batch}
-            article = article_from_dict(obj, f"{path} record {batch['id'][i]!r}")
-            for ex in claim_examples(article, context_before=cfg.context_before, context_after=cfg.context_after):
-                for f in ClaimExample.__dataclass_fields__:
-                    rows[f].append(getattr(ex, f))
-                # Characters stand in for tokens when grouping batches by length.
-                rows["length"].append(len(ex.before) + len(ex.claim) + len(ex.after))
-        return rows
+        articles = [article_from_dict({k: batch[k][i] for k in batch}, f"{path} record {batch['id'][i]!r}")
+                    for i in range(len(batch["id"]))]
+        windows = encode_articles(tokenizer, articles, max_length=max_length, context_tokens=cfg.context_tokens,
+                                  with_labels=True)
+        rows = [window_row(w) for w in windows]
+        return {k: [r[k] for r in rows] for k in rows[0]} if rows else {}
 
-    return raw.map(explode, batched=True, remove_columns=raw.column_names, desc=f"claims of {Path(path).name}")
+    return raw.map(explode, batched=True, remove_columns=raw.column_names, desc=f"windows of {Path(path).name}")
 
 
 def _class_weights(labels: list[int], n: int) -> list[float]:
@@ -106,7 +104,8 @@ def compute_metrics(eval_pred) -> dict[str, float]:
     return {
         "stance_macro_f1": float(f1_score(stance_y, stance_logits.argmax(-1), average="macro", labels=range(len(STANCES)), zero_division=0)),
         "role_macro_f1": float(f1_score(role_y, role_logits.argmax(-1), average="macro", labels=sorted(set(role_y.tolist())), zero_division=0)),
-        "speaker_span_exact": float(((start_p == start_y) & (end_p == end_y)).mean()),
+        # Claims whose speaker lies outside their window (-100) are left out.
+        "speaker_span_exact": float(((start_p == start_y) & (end_p == end_y))[start_y != -100].mean()),
     }
 
 
@@ -147,21 +146,23 @@ def train(cfg: TrainConfig) -> Path:
 
     set_seed(cfg.seed)
     out = Path(cfg.output_dir)
-    train_ds = load_claims(cfg.train_file, cfg)
-    dev_ds = load_claims(cfg.dev_file, cfg)
     tokenizer = load_pretrained_checked(AutoTokenizer, cfg.model)
-    heads = dict(max_seq_length=cfg.max_seq_length, context_before=cfg.context_before, context_after=cfg.context_after,
+    heads = dict(max_seq_length=cfg.max_seq_length, context_tokens=cfg.context_tokens,
                  stance_loss_weight=cfg.stance_loss_weight, role_loss_weight=cfg.role_loss_weight,
                  span_loss_weight=cfg.span_loss_weight)
-    if cfg.class_weights:
-        heads["stance_class_weights"] = _class_weights(train_ds["stance"], len(STANCES))
-        heads["role_class_weights"] = _class_weights(train_ds["role"], len(ROLES))
     if (Path(cfg.model) / "config.json").exists() and json.loads((Path(cfg.model) / "config.json").read_text()).get("model_type") == "stance":
         model = StanceModel.from_pretrained(cfg.model)
+        heads["max_seq_length"] = min(cfg.max_seq_length, model.config.max_seq_length)
         for k, v in heads.items():
             setattr(model.config, k, v)
     else:
         model = StanceModel.from_encoder(cfg.model, **heads)
+    window = model.config.max_seq_length
+    train_ds = load_windows(cfg.train_file, tokenizer, cfg, window)
+    dev_ds = load_windows(cfg.dev_file, tokenizer, cfg, window)
+    if cfg.class_weights:
+        model.config.stance_class_weights = _class_weights([y for ys in train_ds["stance"] for y in ys], len(STANCES))
+        model.config.role_class_weights = _class_weights([y for ys in train_ds["role"] for y in ys], len(ROLES))
     base = getattr(model.config, "base_model", cfg.model)
     if cfg.reinit_encoder:
         model.encoder.apply(model._init_weights)
@@ -182,7 +183,7 @@ def train(cfg: TrainConfig) -> Path:
         remove_unused_columns=False, train_sampling_strategy="group_by_length", dataloader_num_workers=0,
         save_only_model=False,
     )
-    collator = StanceCollator(tokenizer, max_length=cfg.max_seq_length)
+    collator = WindowCollator(tokenizer.pad_token_id)
     trainer = Trainer(
         model=model, args=args, train_dataset=train_ds, eval_dataset=dev_ds, data_collator=collator,
         processing_class=tokenizer, compute_metrics=compute_metrics,
@@ -213,11 +214,11 @@ def train(cfg: TrainConfig) -> Path:
             tokenizer.save_pretrained(d)
             Path(d, "train_config.json").write_text(json.dumps(asdict(cfg), indent=2))
             Path(d, "dev_metrics.json").write_text(json.dumps(metrics, indent=2))
-            Path(d, "README.md").write_text(model_card(cfg, metrics, base, len(train_ds)))
+            Path(d, "README.md").write_text(model_card(cfg, metrics, base, sum(len(ys) for ys in train_ds["stance"])))
 
         save_atomically(final, write)
     trainer.accelerator.wait_for_everyone()
     return final
 
 
-__all__ = ["TrainConfig", "train", "load_claims", "compute_metrics"]
+__all__ = ["TrainConfig", "train", "load_windows", "compute_metrics"]

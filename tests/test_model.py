@@ -9,62 +9,107 @@ from pathlib import Path
 import pytest
 import torch
 
-from stance.encoding import StanceCollator, claim_examples, tokens_to_char_span
+from stance.encoding import WindowCollator, encode_articles, tokens_to_char_span
 from stance.modeling import ModelNotAvailableError, StanceModel
-from stance.schema import ROLES, STANCES, read_jsonl
+from stance.schema import ROLES, STANCES, Article, Claim, read_jsonl
 from stance.train import TrainConfig, train
 
 from fixture_corpus import make_corpus
 
 
-def _batch(tokenizer, articles, max_length=128):
-    examples = [ex for a in articles for ex in claim_examples(a)]
-    return examples, StanceCollator(tokenizer, max_length=max_length).encode(examples)
+def _batch(tokenizer, articles, max_length=128, context_tokens=None):
+    windows = encode_articles(tokenizer, articles, max_length=max_length, context_tokens=context_tokens, with_labels=True)
+    return windows, WindowCollator(tokenizer.pad_token_id).encode(windows)
 
 
 def test_forward_and_loss_cover_all_three_heads(tiny_model, tiny_tokenizer):
-    examples, batch = _batch(tiny_tokenizer, make_corpus(2))
-    out = tiny_model(input_ids=batch.input_ids, attention_mask=batch.attention_mask, **batch.labels)
-    n = len(examples)
+    articles = make_corpus(2)
+    windows, batch = _batch(tiny_tokenizer, articles)
+    out = tiny_model(**batch.model_inputs())
+    n = sum(len(a.claims) for a in articles)
+    assert len(windows) == 2  # short articles: one window each, every claim read from it
     assert out.stance_logits.shape == (n, len(STANCES))
     assert out.role_logits.shape == (n, len(ROLES))
-    assert out.start_logits.shape == out.end_logits.shape == batch.input_ids.shape
+    assert out.start_logits.shape == out.end_logits.shape == (n, batch.input_ids.shape[1])
     assert torch.isfinite(out.loss)
     out.loss.backward()
-    for head in (tiny_model.stance_head, tiny_model.role_head, tiny_model.span_head):
+    for head in (tiny_model.stance_head, tiny_model.role_head, tiny_model.speaker_query, tiny_model.speaker_key,
+                 tiny_model.distance_bias):
         assert any(p.grad is not None and p.grad.abs().sum() > 0 for p in head.parameters())
-    # Padding positions can never be chosen as a speaker boundary.
-    assert (out.start_logits[batch.attention_mask == 0] <= -1e3).all()
+    # Padding and </s> can never be chosen as a speaker boundary; <s> (no speaker) always can.
+    pad = batch.attention_mask[batch.claim_row] == 0
+    assert (out.start_logits[pad] <= -1e3).all()
+    ends = batch.attention_mask.sum(1)[batch.claim_row] - 1
+    assert (out.start_logits[torch.arange(n), ends] <= -1e3).all()
+    assert (out.start_logits[:, 0] > -1e3).all()
+
+
+def test_claims_are_independent_of_their_batch_neighbours(tiny_model, tiny_tokenizer):
+    """A window's claims get the same logits alone and batched with other (longer) windows."""
+    tiny_model.eval()
+    articles = make_corpus(5, seed=3)
+    with torch.inference_mode():
+        alone = tiny_model(**_batch(tiny_tokenizer, articles[:1])[1].model_inputs())
+        together = tiny_model(**_batch(tiny_tokenizer, articles)[1].model_inputs())
+    n = len(articles[0].claims)
+    torch.testing.assert_close(alone.stance_logits, together.stance_logits[:n], atol=1e-5, rtol=1e-4)
+    torch.testing.assert_close(alone.role_logits, together.role_logits[:n], atol=1e-5, rtol=1e-4)
+    width = alone.start_logits.shape[1]
+    torch.testing.assert_close(alone.start_logits, together.start_logits[:n, :width], atol=1e-4, rtol=1e-4)
 
 
 def test_no_labels_means_no_loss(tiny_model, tiny_tokenizer):
-    _, batch = _batch(tiny_tokenizer, make_corpus(1))
-    assert tiny_model(input_ids=batch.input_ids, attention_mask=batch.attention_mask).loss is None
+    windows = encode_articles(tiny_tokenizer, make_corpus(1), max_length=128)
+    batch = WindowCollator(tiny_tokenizer.pad_token_id).encode(windows)
+    assert not batch.labels
+    assert tiny_model(**batch.model_inputs()).loss is None
 
 
 def test_speaker_targets_map_back_to_the_gold_characters(tiny_tokenizer):
     articles = make_corpus(6)
-    examples, batch = _batch(tiny_tokenizer, articles)
-    claims = [c for a in articles for c in a.claims]
-    texts = [a.text for a in articles for _ in a.claims]
-    for row, (claim, text) in enumerate(zip(claims, texts)):
-        first, last = int(batch.labels["start_positions"][row]), int(batch.labels["end_positions"][row])
-        span = tokens_to_char_span(batch.offsets[row], first, last)
+    windows, batch = _batch(tiny_tokenizer, articles)
+    for k, (row, first, last) in enumerate(zip(batch.claim_row.tolist(), batch.labels["start_positions"].tolist(),
+                                               batch.labels["end_positions"].tolist())):
+        window = windows[row]
+        claim = articles[window.article].claims[window.claims[batch.claim_slot[k]]]
+        span = tokens_to_char_span(window.offsets, first, last)
         if claim.speaker.text is None:
             assert span is None
         else:
             assert span == (claim.speaker.start, claim.speaker.end)
-            assert text[span[0] : span[1]] == claim.speaker.text
+            assert articles[window.article].text[span[0] : span[1]] == claim.speaker.text
+        # The claim's own tokens cover exactly its characters.
+        f, l = int(batch.claim_first[k]), int(batch.claim_last[k])
+        assert (window.offsets[f, 0], window.offsets[l, 1]) == (claim.start, claim.end)
+
+
+def test_long_articles_get_several_windows_each_claim_read_once_with_context(tiny_tokenizer):
+    article = make_corpus(1, seed=5)[0]
+    long = Article(id="long", text=" ".join([article.text] * 12))
+    spans = []
+    step = len(article.text) + 1
+    for r in range(12):
+        spans += [(c.start + r * step, c.end + r * step) for c in article.claims]
+    windows = encode_articles(tiny_tokenizer, [long], [spans], max_length=64, context_tokens=16)
+    assert len(windows) > 3
+    assert [c for w in windows for c in w.claims] == list(range(len(spans)))  # each claim once, in order
+    for w in windows:
+        assert len(w.input_ids) <= 64
+        assert w.input_ids[0] == tiny_tokenizer.cls_token_id and w.input_ids[-1] == tiny_tokenizer.sep_token_id
+        for c, f, l, cut in zip(w.claims, w.claim_first, w.claim_last, w.truncated):
+            assert not cut
+            assert (w.offsets[f, 0], w.offsets[l, 1]) == spans[c]
+            # At least 16 tokens of text before the claim, unless the window starts the article.
+            assert f > 16 or w.offsets[1, 0] == 0
 
 
 def test_long_claims_are_truncated_and_say_so(tiny_tokenizer):
-    from stance.schema import Article, Claim
-
     text = "Huawei " * 300 + "is veilig."
     article = Article(id="long", text=text, claims=(Claim(0, len(text)),))
-    batch = StanceCollator(tiny_tokenizer, max_length=64).encode(claim_examples(article, with_labels=False))
-    assert batch.truncated == [True]
-    assert batch.input_ids.shape[1] == 64
+    (window,) = encode_articles(tiny_tokenizer, [article], max_length=64)
+    assert window.truncated == (True,)
+    assert len(window.input_ids) == 64
+    assert window.claim_first == (1,) and window.claim_last == (62,)
 
 
 def test_labels_are_stored_and_checked_on_load(tiny_model, tmp_path):
@@ -104,10 +149,9 @@ def test_train_save_load_gives_identical_predictions(tiny_encoder_dir, fixture_c
     arts = read_jsonl(fixture_corpus_files / "dev.jsonl")[:3]
     a1, a2 = load(final, device="cpu"), load(final, device="cpu")
     assert _predict_all(a1, arts) == _predict_all(a2, arts)
-    ids = StanceCollator(a1.tokenizer, 128).encode(claim_examples(arts[0]))
+    batch = WindowCollator(a1.tokenizer.pad_token_id).encode(encode_articles(a1.tokenizer, arts[:1], max_length=128))
     with torch.inference_mode():
-        assert torch.equal(model(input_ids=ids.input_ids, attention_mask=ids.attention_mask).stance_logits,
-                           a1.model(input_ids=ids.input_ids, attention_mask=ids.attention_mask).stance_logits)
+        assert torch.equal(model(**batch.model_inputs()).stance_logits, a1.model(**batch.model_inputs()).stance_logits)
 
 
 @pytest.mark.slow
@@ -117,7 +161,7 @@ def test_tiny_model_learns_the_separable_corpus(tiny_encoder_dir, fixture_corpus
 
     from stance.inference import load
 
-    final = train(_cfg(tiny_encoder_dir, fixture_corpus_files, tmp_path / "run", epochs=100, max_steps=600, batch_size=16,
+    final = train(_cfg(tiny_encoder_dir, fixture_corpus_files, tmp_path / "run", epochs=100, max_steps=600, batch_size=4,
                        learning_rate=3e-3, eval_every="300", early_stopping_patience=0, class_weights=False))
     analyser = load(final, device="cpu")
     gold = read_jsonl(fixture_corpus_files / "dev.jsonl")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from conftest import ROBBERT_DIR
-from stance.encoding import StanceCollator, char_span_to_tokens, claim_examples, tokens_to_char_span
+from stance.encoding import encode_articles, tokens_to_char_span
 from stance.schema import Article, Claim, Speaker
 
 pytestmark = pytest.mark.skipif(not (ROBBERT_DIR / "tokenizer.json").exists(), reason="RobBERT-2023 tokenizer not available")
@@ -45,30 +45,27 @@ def test_offsets_round_trip_in_every_quote_style(robbert_tokenizer, text, name):
                                              speaker=Speaker(role="vendor", text=name, start=start, end=start + len(name))),
               Claim(len(lead) + len(text) + 1, len(full)))
     article = Article(id="q", text=full, claims=claims)
-    batch = StanceCollator(robbert_tokenizer, max_length=256).encode(claim_examples(article))
-    for row in range(len(claims)):
-        offsets = batch.offsets[row]
-        ids = batch.input_ids[row]
-        for t in range(len(ids)):
-            s, e = int(offsets[t, 0]), int(offsets[t, 1])
-            if s < 0:
-                assert int(ids[t]) in (0, 1, 3)
-                continue
-            # Every text token's offsets index characters that decode to that token.
-            piece = robbert_tokenizer.decode([int(ids[t])])
-            if "\ufffd" in piece:  # one byte of a multi-byte character: its offsets cover that character
-                assert e - s == 1 and ord(full[s]) > 127
-                continue
-            assert full[s:e] == piece.strip() or full[s:e] in piece, (t, piece, full[s:e])
-    first, last = int(batch.labels["start_positions"][1]), int(batch.labels["end_positions"][1])
-    assert first > 0
-    span = tokens_to_char_span(batch.offsets[1], first, last)
+    (window,) = encode_articles(robbert_tokenizer, [article], max_length=512, with_labels=True)
+    assert window.claims == (0, 1, 2)
+    ids, offsets = window.input_ids, window.offsets
+    for t in range(len(ids)):
+        s, e = int(offsets[t, 0]), int(offsets[t, 1])
+        if s < 0:
+            assert int(ids[t]) in (0, 3)
+            continue
+        # Every text token's offsets index characters that decode to that token.
+        piece = robbert_tokenizer.decode([int(ids[t])])
+        if "\ufffd" in piece:  # one byte of a multi-byte character: its offsets cover that character
+            assert e - s == 1 and ord(full[s]) > 127
+            continue
+        assert full[s:e] == piece.strip() or full[s:e] in piece, (t, piece, full[s:e])
+    # Each claim's tokens cover exactly its characters, and the speaker maps back to the name.
+    for c, f, l in zip(window.claims, window.claim_first, window.claim_last):
+        assert (offsets[f, 0], offsets[l, 1]) == (claims[c].start, claims[c].end)
+    assert window.speaker_first[1] > 0
+    span = tokens_to_char_span(offsets, window.speaker_first[1], window.speaker_last[1])
     assert full[span[0] : span[1]] == name
-    # From the claim before and after, the mention is out of their rows' reach or maps back exactly.
-    for row in (0, 2):
-        f, l = char_span_to_tokens(batch.offsets[row], start, start + len(name))
-        if f:
-            assert full[slice(*tokens_to_char_span(batch.offsets[row], f, l))] == name
+    assert window.speaker_first[0] == window.speaker_first[2] == 0
 
 
 def test_spec_example_speaker_span_maps_back_exactly(robbert_tokenizer):
@@ -83,7 +80,6 @@ def test_spec_example_speaker_span_maps_back_exactly(robbert_tokenizer):
         Claim(0, 87, "asserts_risk", Speaker(role="government", text="Mike Pompeo", start=41, end=52, resolved="Mike Pompeo")),
         Claim(88, 140),
     ))
-    batch = StanceCollator(robbert_tokenizer).encode(claim_examples(article))
-    f, l = int(batch.labels["start_positions"][0]), int(batch.labels["end_positions"][0])
-    assert tokens_to_char_span(batch.offsets[0], f, l) == (41, 52)
-    assert int(batch.labels["start_positions"][1]) == int(batch.labels["end_positions"][1]) == 0
+    (window,) = encode_articles(robbert_tokenizer, [article], with_labels=True)
+    assert tokens_to_char_span(window.offsets, window.speaker_first[0], window.speaker_last[0]) == (41, 52)
+    assert window.speaker_first[1] == window.speaker_last[1] == 0

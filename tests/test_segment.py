@@ -108,7 +108,7 @@ def test_offsets_are_exact():
 def test_adversarial_text_stays_linear(text):
     start = time.perf_counter()
     check_invariants(text, segment(text))
-    assert time.perf_counter() - start < 3.0
+    assert time.perf_counter() - start < 10.0  # quadratic behaviour takes minutes here; 10 s allows a busy CI machine
 
 
 # ---------------------------------------------------------------------------
