@@ -3,20 +3,21 @@
 A randomly initialised model of RobBERT-2023's real size (config and tokenizer read in
 place from ../shared/robbert-2023-dutch-base/; speed does not depend on weight values)
 runs over >= 2,000 claims of whole articles of the project corpus, in fp32, bf16 and
-int8. The obvious alternative, `pipeline("text-classification")` over a
-RobertaForSequenceClassification of the same size, is fed exactly the inputs stance's
-model sees (`before</s>claim</s>after`, so the same token ids) at its best batch size
-among 1, 8, 32 and 64, in the same run. Stance produces all three outputs (stance, role,
-speaker span, plus segmentation and name resolution); the pipeline one label.
+int8. The anchor a user would otherwise run, `pipeline("text-classification")` over a
+RobertaForSequenceClassification of the same size, classifies each claim with its
+context (`before</s>claim</s>after`: the two claims before and the one after, the
+context stance's model reads around a claim) at its best batch size among 1, 8, 32 and
+64, in the same run. Stance reads each article once in 512-token windows and produces
+all three outputs per claim (stance, role, speaker span, plus segmentation and name
+resolution); the pipeline one label.
 
 Each method is warmed up, then the methods take turns over equal blocks of articles
 (block 1 for every method, then block 2, ...); the median block rate is reported with
 the overall rate, both per wall-clock second and per CPU-second of this process. The
 CPU-second figures, and their ratios, hold even when other processes share the cores
-or the benchmark is paused; the wall-clock ones are what a user sees on a quiet machine. The "article pass" line times the design note's
-faster path: the same encoder over each article once, in 512-token windows.
+or the benchmark is paused; the wall-clock ones are what a user sees on a quiet machine.
 
-    nice python benchmarks/throughput.py                       # ~40 min on 2 busy cores
+    python benchmarks/throughput.py                            # ~25 min on 2 quiet cores
     python benchmarks/throughput.py --claims 200 --no-save     # a smoke run
     python benchmarks/throughput.py --agreement-only --model models/stance-mini-nl
 """
@@ -70,14 +71,20 @@ def blocks_of(texts: list, n_blocks: int, weights: list[int]) -> list[list]:
     return [b for b in blocks if b]
 
 
-def examples_of(texts, config):
-    """The ClaimExamples the Analyzer builds for these texts, per article."""
-    from stance.encoding import claim_examples
-    from stance.schema import Article
+def claim_inputs(texts, sep: str, before: int = 2, after: int = 1) -> list[list[str]]:
+    """Per article, each claim with its context as one string `before<sep>claim<sep>after`."""
     from stance.segment import segment
 
-    return [claim_examples(Article(id=i, text=t), segment(t), config.context_before, config.context_after, with_labels=False)
-            for i, t in texts]
+    out = []
+    for _, text in texts:
+        spans = segment(text)
+        rows = []
+        for i, (s, e) in enumerate(spans):
+            b0 = spans[max(0, i - before)][0] if i > 0 else s
+            a1 = spans[min(len(spans) - 1, i + after)][1] if i + 1 < len(spans) else e
+            rows.append(f"{text[b0:s].strip()}{sep}{text[s:e].strip()}{sep}{text[e:a1].strip()}")
+        out.append(rows)
+    return out
 
 
 def build_model_dir(tmp: Path) -> Path:
@@ -131,45 +138,6 @@ def make_pipeline(model_dir, probe, batch_sizes, max_length, say):
     return (lambda inputs: pipe(inputs, batch_size=best, **kwargs)), best
 
 
-def article_pass(model_dir, texts, n_claims, precision, say, window=512, batch_size=8):
-    """Time the faster design's encoder work: each article once, in windows of `window` tokens."""
-    import torch
-    from transformers import AutoTokenizer
-
-    from stance.inference import load
-
-    analyzer = load(model_dir, device="cpu", precision=precision)
-    encoder = analyzer.model.encoder
-    tok = AutoTokenizer.from_pretrained(model_dir)
-    rows = []
-    for _, text in texts:
-        ids = tok(text, add_special_tokens=False)["input_ids"]
-        for i in range(0, max(len(ids), 1), window - 2):
-            rows.append([tok.cls_token_id, *ids[i : i + window - 2], tok.sep_token_id])
-    rows.sort(key=len)
-    n_tokens = sum(len(r) for r in rows)
-
-    def run(batch_rows):
-        width = max(len(r) for r in batch_rows)
-        ids = torch.full((len(batch_rows), width), tok.pad_token_id)
-        mask = torch.zeros_like(ids)
-        for j, r in enumerate(batch_rows):
-            ids[j, : len(r)] = torch.tensor(r)
-            mask[j, : len(r)] = 1
-        autocast = torch.autocast("cpu", dtype=torch.bfloat16, enabled=precision == "bf16")
-        with torch.inference_mode(), autocast:
-            encoder(input_ids=ids, attention_mask=mask)
-
-    run(rows[:2])
-    t0, c0 = time.perf_counter(), time.process_time()
-    for i in range(0, len(rows), batch_size):
-        run(rows[i : i + batch_size])
-    dt, dc = time.perf_counter() - t0, time.process_time() - c0
-    say(f"article pass  {precision:<5}: {n_claims / dt:7.2f} claims/s wall, {n_claims / dc:7.2f} per CPU-second "
-        f"(encoder only, {len(rows)} windows, {n_tokens} tokens, {dt:.0f} s)")
-    return n_claims / dc, n_tokens
-
-
 def agreement(model_dir: Path, say) -> None:
     """Fraction of claims whose stance (and role) label int8 and bf16 give as fp32 does, dev + test texts."""
     from stance.inference import load
@@ -194,10 +162,9 @@ def main() -> None:
     ap.add_argument("--claims", type=int, default=2000, help="at least this many claims (whole articles)")
     ap.add_argument("--blocks", type=int, default=4, help="timed blocks per measurement (the median is reported)")
     ap.add_argument("--probe", type=int, default=64, help="inputs per pipeline batch-size probe")
-    ap.add_argument("--batch-size", type=int, default=32)
+    ap.add_argument("--batch-size", type=int, default=8, help="stance windows per forward pass")
     ap.add_argument("--precisions", default="fp32,bf16,int8")
     ap.add_argument("--pipeline-batch-sizes", default="1,8,32,64")
-    ap.add_argument("--no-article-pass", action="store_true")
     ap.add_argument("--model", type=Path, default=ROOT / "models" / "stance-mini-nl", help="trained model for the int8 agreement")
     ap.add_argument("--agreement-only", action="store_true")
     ap.add_argument("--no-save", action="store_true")
@@ -219,30 +186,27 @@ def main() -> None:
         from stance.modeling import StanceModel
 
         config = StanceModel.config_class.from_pretrained(model_dir)
-        per_article = examples_of(texts, config)
-        n_claims = sum(len(e) for e in per_article)
-        claims_in = {i: len(e) for (i, _), e in zip(texts, per_article)}
-        blocks = blocks_of(texts, args.blocks, [len(e) for e in per_article])
-        warm = corpus_texts(64)[:5]
-        say(f"data: {len(texts)} whole articles of {', '.join(p.name for p in DATA)}: {n_claims} claims; "
-            f"{len(blocks)} blocks; window {config.max_seq_length} tokens; batch {args.batch_size}")
-
-        # The pipeline's inputs: the same token ids as stance's rows (checked below).
         from transformers import AutoTokenizer
 
-        from stance.encoding import StanceCollator
+        from stance.encoding import encode_articles
+        from stance.schema import Article
+        from stance.segment import segment
 
         tok = AutoTokenizer.from_pretrained(model_dir)
-        collator = StanceCollator(tok, max_length=config.max_seq_length)
-        sep = tok.sep_token
-        joined = [[f"{ex.before}{sep}{ex.claim}{sep}{ex.after}" for ex in exs] for exs in per_article]
-        flat_ex = [ex for exs in per_article for ex in exs]
+        joined = claim_inputs(texts, tok.sep_token)
+        n_claims = sum(len(j) for j in joined)
+        claims_in = {i: len(j) for (i, _), j in zip(texts, joined)}
+        blocks = blocks_of(texts, args.blocks, [len(j) for j in joined])
+        warm = corpus_texts(64)[:5]
+        say(f"data: {len(texts)} whole articles of {', '.join(p.name for p in DATA)}: {n_claims} claims; "
+            f"{len(blocks)} blocks; window {config.max_seq_length} tokens; stance batch {args.batch_size} windows")
         flat_in = [s for js in joined for s in js]
-        stance_len = [int(collator.encode([ex]).attention_mask.sum()) for ex in flat_ex]
-        pipe_len = [len(ids) for ids in tok(flat_in, truncation=True, max_length=config.max_seq_length)["input_ids"]]
-        same = sum(a == b for a, b in zip(stance_len, pipe_len))
-        say(f"tokens per claim input: stance mean {statistics.mean(stance_len):.1f}, pipeline mean "
-            f"{statistics.mean(pipe_len):.1f}; identical length for {same}/{len(flat_ex)} inputs")
+        pipe_tokens = sum(len(ids) for ids in tok(flat_in, truncation=True, max_length=config.max_seq_length)["input_ids"])
+        windows = encode_articles(tok, [Article(id=i, text=t) for i, t in texts], [segment(t) for _, t in texts],
+                                  max_length=config.max_seq_length)
+        stance_tokens = sum(len(w.input_ids) for w in windows)
+        say(f"encoder tokens: stance {stance_tokens} in {len(windows)} article windows; pipeline {pipe_tokens} in "
+            f"{len(flat_in)} claim inputs ({pipe_tokens / stance_tokens:.2f}x)")
 
         index = {i: k for k, (i, _) in enumerate(texts)}
         probe = flat_in[:: max(1, len(flat_in) // args.probe)][: args.probe]
@@ -284,20 +248,6 @@ def main() -> None:
                 wall = statistics.median(a / b for a, b in zip(rates[name], rates[pipe_name]))
                 cpu = statistics.median(a / b for a, b in zip(cpu_rates[name], cpu_rates[pipe_name]))
                 say(f"  {name:<20}{wall:6.2f}x | {cpu:5.2f}x")
-        if not args.no_article_pass:
-            say("")
-            block0 = blocks[0]
-            n0 = sum(claims_in[i] for i, _ in block0)
-            tokens0 = sum(stance_len[sum(len(e) for e in per_article[: index[i]]) + j]
-                          for i, _ in block0 for j in range(claims_in[i]))
-            say(f"faster path (design note), on block 0 ({len(block0)} articles, {n0} claims, {tokens0} per-claim tokens):")
-            for precision in ("fp32", "int8"):
-                rate, art_tokens = article_pass(model_dir, block0, n0, precision, say)
-                per_claim = cpu_rates.get(f"stance {precision}", [None])[0]
-                if per_claim:
-                    say(f"  vs per-claim stance {precision} on block 0: {per_claim:.2f} per CPU-second -> "
-                        f"{rate / per_claim:.2f}x fewer encoder seconds")
-            say(f"  per-claim encoding feeds {tokens0 / art_tokens:.2f}x the tokens of one pass per article")
         say(f"load average at end: {load_average()}; torch threads {torch.get_num_threads()}")
     if not args.no_save:
         say.save("throughput.txt")

@@ -350,10 +350,10 @@ def run_job(cfg: JobConfig, analyzer=None, rank: int | None = None, world_size: 
 
             device = f"cuda:{os.environ['LOCAL_RANK']}" if torch.cuda.is_available() else "cpu"
         analyzer = load(cfg.model, device=device, precision=cfg.precision, batch_size=cfg.batch_size)
-    from importlib.metadata import version
+    from stance import __version__
 
     run = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pid": os.getpid(), "world_size": world, "device": str(analyzer.device),
-           "batch_size": cfg.batch_size, "stance": version("stance")}
+           "batch_size": cfg.batch_size, "stance": __version__}
     done = _open_job(out, job_settings(cfg), cfg.overwrite, run)
     limit_heap_growth()
     from tqdm import tqdm

@@ -46,7 +46,7 @@ class JobConfig:
     part_size: int = 1024                # (result) input records per output part
     max_claims: int = 1000               # (result) claims analysed per article at most; longer texts are cut and flagged
     device: str = "auto"
-    batch_size: int = 32
+    batch_size: int = 16
     progress: bool = True
     overwrite: bool = False              # replace OUTDIR's job when its settings differ
 

@@ -104,7 +104,7 @@ def predict(
     output_format: str = typer.Option("jsonl", "--format", help="Output parts as jsonl or parquet."),
     model: str = typer.Option(None, "--model", help="Model directory or hub id (default: the bundled model)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (under torchrun: cuda:LOCAL_RANK)."),
-    batch_size: int = typer.Option(32, "--batch-size", help="Claims per forward pass."),
+    batch_size: int = typer.Option(16, "--batch-size", help="Article windows (up to the model's window of tokens) per forward pass."),
     precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 (autocast) or int8 (CPU, dynamic)."),
     chunk_size: int = typer.Option(64, "--chunk-size", help="Articles per length-sorted chunk."),
     part_size: int = typer.Option(1024, "--part-size", help="Input records per output part (the unit of resume)."),
@@ -157,7 +157,8 @@ def analyze(
         p = claim.stance_probs[claim.stance] if claim.stance_probs else float("nan")
         snippet = " ".join(article.claim_text(claim).split())
         snippet = snippet if len(snippet) <= 90 else snippet[:87] + "..."
-        typer.echo(f"{i:>3}  {claim.stance:<12} {p:4.2f}  {sp.role:<15} {who[:28]:<28} {snippet}")
+        who = who if len(who) <= 28 else who[:25] + "..."
+        typer.echo(f"{i:>3}  {claim.stance:<12} {p:4.2f}  {sp.role:<15} {who:<28} {snippet}")
 
 
 @app.command("train")

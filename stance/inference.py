@@ -2,7 +2,7 @@
 
     analyser = stance.load()                       # bundled model
     article = analyser.analyze(text)
-    articles = analyser.analyze_many(texts, batch_size=32)
+    articles = analyser.analyze_many(texts, batch_size=16)
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Analyzer:
     """Runs a StanceModel over articles: segmentation, batching, decoding, name resolution."""
 
     def __init__(self, model: StanceModel, tokenizer, device: str | torch.device = "auto", precision: str = "fp32",
-                 batch_size: int = 32):
+                 batch_size: int = 16):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.device = resolve_device(device)
@@ -178,7 +178,7 @@ def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, pieces: to
     return first.cpu(), last.cpu(), flat.values.cpu(), null.cpu()
 
 
-def load(path_or_id: str | os.PathLike | None = None, device: str = "auto", precision: str = "fp32", batch_size: int = 32) -> Analyzer:
+def load(path_or_id: str | os.PathLike | None = None, device: str = "auto", precision: str = "fp32", batch_size: int = 16) -> Analyzer:
     """Load an analyser from a model directory or hub id (default: the bundled model)."""
     from transformers import AutoTokenizer
 
