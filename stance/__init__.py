@@ -14,7 +14,7 @@ __version__ = "0.1.0"
 __all__ = ["ROLES", "STANCES", "Article", "Claim", "Speaker", "load", "read_jsonl", "write_jsonl", "__version__"]
 
 
-def load(path_or_id: str | None = None, device: str = "auto", precision: str = "fp32", batch_size: int = 16):
+def load(path_or_id: str | None = None, device: str = "auto", precision: str = "fp32", batch_size: int | None = None):
     """Load an analyser: the bundled model by default, or a model directory / hub id.
 
     The same as `stance.inference.load`, imported on first call so that `import stance`

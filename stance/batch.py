@@ -353,7 +353,7 @@ def run_job(cfg: JobConfig, analyzer=None, rank: int | None = None, world_size: 
     from stance import __version__
 
     run = {"started": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "pid": os.getpid(), "world_size": world, "device": str(analyzer.device),
-           "batch_size": cfg.batch_size, "stance": __version__}
+           "batch_size": getattr(analyzer, "batch_size", cfg.batch_size), "stance": __version__}
     done = _open_job(out, job_settings(cfg), cfg.overwrite, run)
     limit_heap_growth()
     from tqdm import tqdm

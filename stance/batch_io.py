@@ -46,7 +46,7 @@ class JobConfig:
     part_size: int = 1024                # (result) input records per output part
     max_claims: int = 1000               # (result) claims analysed per article at most; longer texts are cut and flagged
     device: str = "auto"
-    batch_size: int = 16
+    batch_size: int | None = None        # windows per forward pass (None: 8 on the CPU, 64 on a GPU)
     progress: bool = True
     overwrite: bool = False              # replace OUTDIR's job when its settings differ
 

@@ -104,7 +104,7 @@ def predict(
     output_format: str = typer.Option("jsonl", "--format", help="Output parts as jsonl or parquet."),
     model: str = typer.Option(None, "--model", help="Model directory or hub id (default: the bundled model)."),
     device: str = typer.Option("auto", "--device", help="auto, cpu or cuda (under torchrun: cuda:LOCAL_RANK)."),
-    batch_size: int = typer.Option(16, "--batch-size", help="Article windows (up to the model's window of tokens) per forward pass."),
+    batch_size: int = typer.Option(None, "--batch-size", help="Article windows per forward pass (default: 8 on the CPU, 64 on a GPU)."),
     precision: str = typer.Option("fp32", "--precision", help="fp32, bf16 (autocast) or int8 (CPU, dynamic)."),
     chunk_size: int = typer.Option(64, "--chunk-size", help="Articles per length-sorted chunk."),
     part_size: int = typer.Option(1024, "--part-size", help="Input records per output part (the unit of resume)."),

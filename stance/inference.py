@@ -2,7 +2,7 @@
 
     analyser = stance.load()                       # bundled model
     article = analyser.analyze(text)
-    articles = analyser.analyze_many(texts, batch_size=16)
+    articles = analyser.analyze_many(texts)
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ class Analyzer:
     """Runs a StanceModel over articles: segmentation, batching, decoding, name resolution."""
 
     def __init__(self, model: StanceModel, tokenizer, device: str | torch.device = "auto", precision: str = "fp32",
-                 batch_size: int = 16):
+                 batch_size: int | None = None):
         if precision not in PRECISIONS:
             raise ValueError(f"precision must be one of {PRECISIONS}, got {precision!r}")
         self.device = resolve_device(device)
@@ -55,7 +55,8 @@ class Analyzer:
         self.model = model.to(self.device)
         self.tokenizer = tokenizer
         self.collator = WindowCollator(tokenizer.pad_token_id)
-        self.batch_size = batch_size
+        # Windows per forward pass: 8 keeps CPU memory flat at full speed; GPUs want more.
+        self.batch_size = batch_size or (8 if self.device.type == "cpu" else 64)
 
     def to(self, device: str | torch.device) -> "Analyzer":
         """Move the model to another device; returns self."""
@@ -178,7 +179,7 @@ def _best_spans(start_logits: torch.Tensor, end_logits: torch.Tensor, pieces: to
     return first.cpu(), last.cpu(), flat.values.cpu(), null.cpu()
 
 
-def load(path_or_id: str | os.PathLike | None = None, device: str = "auto", precision: str = "fp32", batch_size: int = 16) -> Analyzer:
+def load(path_or_id: str | os.PathLike | None = None, device: str = "auto", precision: str = "fp32", batch_size: int | None = None) -> Analyzer:
     """Load an analyser from a model directory or hub id (default: the bundled model)."""
     from transformers import AutoTokenizer
 

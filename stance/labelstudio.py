@@ -151,7 +151,7 @@ def articles_to_tasks(articles: Iterable[Article], predictions: Mapping[str, Art
 
 
 def export_labelstudio(input_path: str | os.PathLike, output_path: str | os.PathLike, model: str | None = None,
-                       device: str = "auto", claims_as: str = "annotations", batch_size: int = 16) -> int:
+                       device: str = "auto", claims_as: str = "annotations", batch_size: int | None = None) -> int:
     """Write a JSON Lines corpus as a Label Studio task file; with `model`, add its predictions. Returns the count."""
     articles = read_jsonl(input_path)
     predictions = None

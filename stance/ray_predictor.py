@@ -25,7 +25,7 @@ __all__ = ["StancePredictor"]
 class StancePredictor:
     """Callable class for Ray Data `map_batches`: one model per actor, a batch of rows per call."""
 
-    def __init__(self, model: str | None = None, device: str = "auto", precision: str = "fp32", batch_size: int = 16,
+    def __init__(self, model: str | None = None, device: str = "auto", precision: str = "fp32", batch_size: int | None = None,
                  id_column: str = "id", text_column: str = "text", max_claims: int = 1000, analyzer=None):
         if analyzer is None:
             from stance.inference import load

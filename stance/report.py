@@ -239,7 +239,7 @@ def run_evaluation(
     train_path: str | os.PathLike = "training/data/train.jsonl",
     n_resamples: int = 1000,
     seed: int = 0,
-    batch_size: int = 16,
+    batch_size: int | None = None,
 ) -> dict[str, Any]:
     """Build every system (models run on CPU, prediction files read, baselines trained) and report them side by side."""
     from dataclasses import replace
