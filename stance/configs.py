@@ -20,6 +20,20 @@ def _coerce(value: str, annotation: Any) -> Any:
     return parsed
 
 
+def _typed(key: str, value: Any, annotation: Any) -> Any:
+    """`value` as the field's number type: YAML 1.1 reads '1e-4' and '5e-5' as strings."""
+    types = typing.get_args(annotation) or (annotation,)
+    if str in types or not isinstance(value, (str, int)) or isinstance(value, bool):
+        return value
+    for number in (float, int):
+        if number in types:
+            try:
+                return number(value)
+            except ValueError:
+                raise ValueError(f"{key}: {value!r} is not a {number.__name__}") from None
+    return value
+
+
 def load_config(cls: type[T], path: str | Path | None = None, overrides: list[str] | None = None) -> T:
     """Build config `cls` from a YAML file and `key=value` overrides; unknown keys are an error."""
     data: dict[str, Any] = {}
@@ -38,4 +52,4 @@ def load_config(cls: type[T], path: str | Path | None = None, overrides: list[st
     unknown = sorted(set(data) - known)
     if unknown:
         raise ValueError(f"unknown {cls.__name__} field(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}")
-    return cls(**data)
+    return cls(**{k: _typed(k, v, hints.get(k)) for k, v in data.items()})
