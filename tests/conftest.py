@@ -71,6 +71,15 @@ def tiny_model(_tiny_model):
 
 
 @pytest.fixture(scope="session")
+def model_dir(tmp_path_factory, _tiny_model, tiny_tokenizer) -> Path:
+    """A saved untrained tiny StanceModel with its tokenizer: what `load()` and `--model` take."""
+    d = tmp_path_factory.mktemp("tiny-stance-model")
+    _tiny_model.save_pretrained(d)
+    tiny_tokenizer.save_pretrained(d)
+    return d
+
+
+@pytest.fixture(scope="session")
 def tiny_tokenizer(tiny_encoder_dir):
     from transformers import AutoTokenizer
 

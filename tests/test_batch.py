@@ -24,19 +24,6 @@ CLI = "from stance.cli import app; app()"
 
 
 @pytest.fixture(scope="session")
-def model_dir(tiny_encoder_dir, tmp_path_factory) -> Path:
-    """A saved tiny StanceModel with its tokenizer: what `--model` points at."""
-    from transformers import AutoTokenizer
-
-    from stance.modeling import StanceModel
-
-    d = tmp_path_factory.mktemp("tiny-stance")
-    StanceModel.from_encoder(str(tiny_encoder_dir), max_seq_length=128).save_pretrained(d)
-    AutoTokenizer.from_pretrained(tiny_encoder_dir).save_pretrained(d)
-    return d
-
-
-@pytest.fixture(scope="session")
 def analyzer(model_dir):
     from stance.inference import load
 

@@ -14,14 +14,6 @@ from fixture_corpus import make_corpus
 pytestmark = [pytest.mark.gpu, pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")]
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, _tiny_model, tiny_tokenizer):
-    d = tmp_path_factory.mktemp("tiny-stance-model-gpu")
-    _tiny_model.save_pretrained(d)
-    tiny_tokenizer.save_pretrained(d)
-    return d
-
-
 def test_cuda_fp32_matches_the_cpu(model_dir):
     from stance.inference import load
 

@@ -11,14 +11,6 @@ from stance.inference import load
 from stance.schema import ROLES, STANCES, Article, article_from_dict
 
 
-@pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, _tiny_model, tiny_tokenizer):
-    d = tmp_path_factory.mktemp("tiny-stance-model")
-    _tiny_model.save_pretrained(d)
-    tiny_tokenizer.save_pretrained(d)
-    return d
-
-
 TEXT = ("Minister Jansen waarschuwt voor spionage door Huawei. „Er is geen bewijs”, zegt het bedrijf.\n\n"
         "Lees ook: KPN kiest voor Ericsson")
 
