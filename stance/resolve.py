@@ -15,13 +15,15 @@ import re
 from stance.schema import Article, Claim
 
 PRONOUNS = frozenset({"hij", "zij", "ze", "hijzelf", "zijzelf", "zelf", "die", "deze", "wij", "we", "men"})
-DETERMINERS = frozenset({"de", "het", "die", "deze", "dat", "diens", "zijn", "haar", "hun"})
+DETERMINERS = frozenset({"de", "het", "een", "die", "deze", "dat", "diens", "zijn", "haar", "hun"})
 # Demonyms and other capitalised nouns that describe rather than name ("de Fransman").
 DEMONYMS = frozenset(
     "Fransman Française Amerikaan Amerikaanse Duitser Duitse Belg Belgische Nederlander Nederlandse Brit Britse "
     "Chinees Chinese Zweed Zweedse Fin Finse Deen Deense Italiaan Italiaanse Spanjaard Spaanse Pool Poolse Oostenrijker "
     "Oostenrijkse Vlaming Vlaamse Waal Waalse Litouwer Litouwse Est Estse Ier Ierse Portugees Portugese Tsjech Tsjechische "
     "Hongaar Hongaarse Roemeen Roemeense Griek Griekse Luxemburger Luxemburgse Canadees Canadese Japanner Japanse Rus Russische "
+    "Let Letse Sloveen Sloveense Slowaak Slowaakse Kroaat Kroatische Bulgaar Bulgaarse Noor Noorse Zwitser Zwitserse "
+    "Australiër Australische Taiwanees Taiwanese Koreaan Koreaanse Indiër Indiase Israëliër Israëlische "
     "Eurocommissaris Europarlementariër Kamerlid".split()
 )
 # Which roles a description can refer to; a description missing here fits any role.
@@ -44,7 +46,8 @@ _TITLE_WORDS = frozenset({"kamerlid", "europarlementariër", "minister", "woordv
 # Words that can stand before a name without being part of it.
 _NOT_NAME = DETERMINERS | _TITLE_WORDS | {w.lower() for w in DEMONYMS} | {
     "volgens", "aldus", "staatssecretaris", "premier", "president", "hoogleraar", "dat", "zegt", "zei", "ook",
-    "maar", "en", "toen", "nu"}
+    "maar", "en", "toen", "nu", "als", "in", "op", "bij", "met", "voor", "na", "om", "dit", "wat", "wie", "hoe",
+    "hoeveel", "waarom", "daarom", "toch", "zo", "wel", "niet", "geen", "alle", "ook"}
 # A name part: capitalised, hyphenated only between capitals ("Jean-Claude", not "Huawei-topman").
 _PART = r"[A-Z][\w'’.]*(?:-[A-Z][\w'’.]*)*"
 _NAME_RE = re.compile(_PART + r"(?:\s+(?:(?:van|de|der|den|ter|ten|von|le|la|du|di|da|'t)\s+)*" + _PART + r")+")
@@ -81,8 +84,30 @@ def _fits(description: str, role: str | None) -> bool:
 
 @functools.lru_cache(maxsize=4096)
 def _longer_forms(name: str) -> re.Pattern:
+    # One name part before the mention (a given name), particles allowed in between.
     # Compiled once per name: resolution runs on every article of a batch job.
-    return re.compile(r"(?<![\w-])(?:" + _PART + r"\s+(?:(?:van|de|der|den|ter|ten|von)\s+)*)+" + re.escape(name) + r"(?!\w)")
+    return re.compile(r"(?<![\w-])(" + _PART + r")\s+(?:(?:van|de|der|den|ter|ten|von)\s+)*" + re.escape(name) + r"(?!\w)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _spelled_out(acronym: str) -> re.Pattern:
+    # "het Centrum voor Cybersecurity België (CCB)": capitalised words, joined by small words.
+    return re.compile(r"((?:[A-Z][\w'’-]*\s+(?:(?:en|voor|van|de|der|het|op|tegen)\s+)*)*[A-Z][\w'’-]*)\s*\(\s*"
+                      + re.escape(acronym) + r"\s*\)")
+
+
+_PARTICLES = frozenset({"van", "de", "der", "den", "ter", "ten", "von", "le", "la", "du", "di", "da", "'t"})
+_ROLE_NOUNS = tuple(n for n in {*(n for ns in _DESCRIPTION_ROLES.values() for n in ns), *_TITLE_WORDS,
+                                "lid", "onderzoeker", "analist", "topman", "woordvoerder"} if len(n) >= 3)
+
+
+def _is_given_name(word: str) -> bool:
+    """Whether a capitalised word before a surname can be a given name: not a title ("Directeur",
+    "Beveiligingsonderzoeker"), not a sentence end ("Cybersecurity."), not a quote ("Peking'")."""
+    low = word.lower()
+    if low in _NOT_NAME or low.endswith(_ROLE_NOUNS) or word[-1] in "'’":
+        return False
+    return not word.endswith(".") or (len(word) == 2 and word[0].isupper())  # "J." is an initial
 
 
 def _strip_leading(parts: list[str]) -> list[str]:
@@ -94,16 +119,35 @@ def _strip_leading(parts: list[str]) -> list[str]:
 
 
 def fullest_name(name: str, text: str) -> str:
-    """The longest form of `name` the article uses ("Grapperhaus" -> "Ferd Grapperhaus")."""
-    best = name
+    """The fullest form of `name` the article uses: "Grapperhaus" -> "Ferd Grapperhaus",
+    "CCB" -> "Centrum voor Cybersecurity België" when the text spells the acronym out."""
     head = name.split()[0] if name.split() else name
     if _norm(head) in DETERMINERS:  # "de AIVD" -> "AIVD"
-        best = name = " ".join(name.split()[1:]) or name
+        name = " ".join(name.split()[1:]) or name
+    if re.fullmatch(r"[A-Z][A-Z0-9&-]{1,9}", name):
+        m = _spelled_out(name).search(text)
+        if m:
+            return " ".join(_strip_leading(m.group(1).split()))
+    # A mention with two or more name parts is already full ("Hilde Claeys", "Van Damme" is not).
+    if sum(w[:1].isupper() and w.lower() not in _PARTICLES for w in name.split()) >= 2:
+        return name
     for m in _longer_forms(name).finditer(text):
-        candidate = " ".join(_strip_leading(m.group(0).split()))
-        if len(candidate) > len(best) and candidate.endswith(name):
-            best = candidate
-    return best
+        if _is_given_name(m.group(1)):
+            return m.group(0)
+    return name
+
+
+# People who speak for an organisation: "een woordvoerder van Huawei Benelux" -> "Huawei Benelux".
+_SPOKESPEOPLE = ("woordvoerder", "woordvoerster", "topman", "topvrouw", "directeur", "ceo", "advocaat", "advocaten",
+                 "medewerker", "vertegenwoordiger", "baas", "bestuurder", "voorzitter", "manager", "juristen", "jurist")
+
+
+def _organisation_of(description: str, text: str) -> str | None:
+    """The organisation a spokesperson description names ("een woordvoerder van Huawei"), if any."""
+    m = re.search(r"(\w+)\s+van\s+(?:de\s+|het\s+)?(" + _PART + r"(?:\s+" + _PART + r")*)", description)
+    if not m or not m.group(1).lower().endswith(_SPOKESPEOPLE):
+        return None
+    return fullest_name(m.group(2), text)
 
 
 KNOWN_VENDORS = ("Huawei", "ZTE", "Hikvision", "Dahua", "Kaspersky", "TikTok", "ByteDance", "Nuctech", "Hytera", "DJI",
@@ -149,7 +193,10 @@ def resolve_speakers(article: Article) -> Article:
         if sp.text is None or sp.start is None:
             claims.append(claim)
             continue
-        if is_description(sp.text) and _norm(sp.text.split()[-1]) in SELF_NAMED:
+        organisation = _organisation_of(sp.text, text) if _norm(sp.text.split()[0]) in DETERMINERS else None
+        if organisation:
+            resolved = organisation
+        elif is_description(sp.text) and _norm(sp.text.split()[-1]) in SELF_NAMED:
             resolved = " ".join(sp.text.split()[1:])
         elif is_description(sp.text):
             resolved = _antecedent(sp.text, sp.role, sp.start, named, text)

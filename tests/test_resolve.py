@@ -61,3 +61,32 @@ def test_unresolvable_pronoun_keeps_its_text_and_input_is_not_mutated():
 def test_claims_without_speaker_pass_through():
     article = Article(id="n", text="Huawei werd geweerd.", claims=(Claim(0, 20),))
     assert resolve_speakers(article).claims[0].speaker.resolved is None
+
+
+def test_spokespeople_resolve_to_their_organisation():
+    text = ("Huawei Benelux ontkent alles. „Wij volgen de wet”, zegt een woordvoerder. "
+            "Volgens een woordvoerster van VodafoneZiggo is er geen probleem.")
+    article = resolve_speakers(_article(text, [("Huawei Benelux", "vendor", 0), ("een woordvoerder", "vendor", 0),
+                                               ("een woordvoerster van VodafoneZiggo", "industry", 0)]))
+    assert [c.speaker.resolved for c in article.claims] == ["Huawei Benelux", "Huawei Benelux", "VodafoneZiggo"]
+
+
+def test_acronyms_resolve_to_the_spelled_out_name():
+    text = "Het Britse National Cyber Security Centre (NCSC) waarschuwt. Het NCSC ziet risico's."
+    assert fullest_name("Het NCSC", text) == "National Cyber Security Centre"
+    assert fullest_name("AIVD", text) == "AIVD"  # not spelled out in this text
+
+
+@pytest.mark.parametrize("text,mention,expected", [
+    ("Directeur Pieter Lenaerts sprak. Lenaerts zegt dat.", "Lenaerts", "Pieter Lenaerts"),
+    ("Dat meldt het Centrum voor Cybersecurity. Directeur Lenaerts zegt dat.", "Lenaerts", "Lenaerts"),
+    ("„Niet in Peking' Chen Hao zei het.", "Chen Hao", "Chen Hao"),
+    ("Beveiligingsonderzoeker Rik Bakker zegt dat.", "Rik Bakker", "Rik Bakker"),
+    ("Analist Bakker zegt dat.", "Bakker", "Bakker"),
+    ("Eurocommissaris Ursula von der Leyen sprak. Von der Leyen zei dat.", "Von der Leyen", "Von der Leyen"),
+    ("Kris Van Damme sprak. Van Damme zei dat.", "Van Damme", "Kris Van Damme"),
+    ("Minister J. Jansen sprak. Jansen zei dat.", "Jansen", "J. Jansen"),
+    ("Als Defensie dat wil, gebeurt het.", "Defensie", "Defensie"),
+])
+def test_fullest_name_adds_a_given_name_but_not_titles_or_sentence_ends(text, mention, expected):
+    assert fullest_name(mention, text) == expected
