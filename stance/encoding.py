@@ -89,13 +89,16 @@ def encode_articles(
         offs = np.asarray(enc["offset_mapping"][a], dtype=np.int64).reshape(-1, 2)
         starts, ends = offs[:, 0], offs[:, 1]
         n_tok = len(ids)
-        ranges = [_token_range(starts, ends, s, e) for s, e in claim_spans]
+        # A claim always covers at least one token (a stripped claim always has one; clamp anyway).
+        ranges = []
+        for s, e in claim_spans:
+            f, l = _token_range(starts, ends, s, e)
+            f = min(f, n_tok - 1)
+            ranges.append((f, max(f, l)))
         piece_of_token = np.searchsorted(np.asarray([s for s, _ in claim_spans]), starts, side="right") - 1
         i = 0
         while i < len(ranges):
             first, last = ranges[i]
-            if last < first:  # a claim with no token (cannot happen for stripped text): read it as its first token
-                last = first = min(first, max(n_tok - 1, 0))
             if last - first + 1 > content:
                 ws = first
             else:
@@ -103,7 +106,7 @@ def encode_articles(
             we = min(n_tok, ws + content)
             members = [i]
             j = i + 1
-            while j < len(ranges) and ranges[j][1] < we and ranges[j][0] >= ws:
+            while j < len(ranges) and ranges[j][1] < we:
                 members.append(j)
                 j += 1
             i = j
@@ -111,11 +114,10 @@ def encode_articles(
             window_offs = np.concatenate([none, offs[ws:we], none])
             firsts, lasts, cut = [], [], []
             for m in members:
-                f, l = ranges[m]
-                f, l = max(f, ws), max(min(l, we - 1), max(f, ws))
+                f, l = ranges[m]  # f >= ws always; only a claim longer than the window ends past it
                 firsts.append(f - ws + 1)
-                lasts.append(l - ws + 1)
-                cut.append(ranges[m][1] >= we)
+                lasts.append(min(l, we - 1) - ws + 1)
+                cut.append(l >= we)
             labels = {}
             if with_labels:
                 sp_first, sp_last = [], []
