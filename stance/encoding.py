@@ -82,6 +82,7 @@ def encode_articles(
     stance_index = {l: i for i, l in enumerate(stance_labels)}
     role_index = {l: i for i, l in enumerate(role_labels)}
     windows: list[Window] = []
+    none = np.full((1, 2), -1, dtype=np.int64)  # offsets of <s> and </s>
     for a, (article, claim_spans) in enumerate(zip(articles, spans)):
         if not claim_spans:
             continue
@@ -110,8 +111,6 @@ def encode_articles(
                 members.append(j)
                 j += 1
             i = j
-            none = np.full((1, 2), -1, dtype=np.int64)
-            window_offs = np.concatenate([none, offs[ws:we], none])
             firsts, lasts, cut = [], [], []
             for m in members:
                 f, l = ranges[m]  # f >= ws always; only a claim longer than the window ends past it
@@ -140,7 +139,7 @@ def encode_articles(
             windows.append(Window(
                 article=a,
                 input_ids=np.concatenate([[cls], ids[ws:we], [sep]]).astype(np.int64),
-                offsets=window_offs,
+                offsets=np.concatenate([none, offs[ws:we], none]),
                 pieces=np.concatenate([[-1], piece_of_token[ws:we], [-1]]),
                 claims=tuple(members), claim_first=tuple(firsts), claim_last=tuple(lasts), truncated=tuple(cut),
                 **labels,
@@ -150,7 +149,7 @@ def encode_articles(
 
 @dataclass(frozen=True)
 class EncodedBatch:
-    """Padded tensors for the model, plus each token's article offsets and claim piece.
+    """Padded tensors for the model, plus each token's claim piece (for speaker decoding).
 
     Claims are flat over the batch: claim k sits in row `claim_row[k]`, is that row's
     `claim_slot[k]`-th claim and spans tokens `claim_first[k]..claim_last[k]`.
@@ -158,7 +157,6 @@ class EncodedBatch:
 
     input_ids: "torch.Tensor"
     attention_mask: "torch.Tensor"
-    offsets: "torch.Tensor"
     pieces: "torch.Tensor"
     claim_row: "torch.Tensor"
     claim_slot: "torch.Tensor"
@@ -178,7 +176,7 @@ _FIELDS = ("input_ids", "claim_first", "claim_last", "stance", "role", "speaker_
 
 def window_row(window: Window) -> dict:
     """A window as a plain dict of lists (a `datasets` row for training)."""
-    row = {f: list(np.asarray(getattr(window, f)).tolist()) for f in _FIELDS}
+    row = {f: np.asarray(getattr(window, f)).tolist() for f in _FIELDS}
     row["length"] = len(window.input_ids)
     return row
 
@@ -186,9 +184,8 @@ def window_row(window: Window) -> dict:
 class WindowCollator:
     """Pads windows into an EncodedBatch (dynamic padding to the longest row)."""
 
-    def __init__(self, pad_token_id: int, pad_to_multiple_of: int | None = None):
+    def __init__(self, pad_token_id: int):
         self.pad_token_id = pad_token_id
-        self.pad_to_multiple_of = pad_to_multiple_of
 
     def encode(self, windows: Sequence[Window | dict]) -> EncodedBatch:
         """Stack windows (Window objects or `window_row` dicts) into tensors."""
@@ -196,23 +193,18 @@ class WindowCollator:
 
         get = (lambda w, f: w[f]) if windows and isinstance(windows[0], dict) else getattr
         lengths = [len(get(w, "input_ids")) for w in windows]
-        width = max(lengths)
-        if self.pad_to_multiple_of:
-            width = -(-width // self.pad_to_multiple_of) * self.pad_to_multiple_of
-        n = len(windows)
+        n, width = len(windows), max(lengths)
         input_ids = np.full((n, width), self.pad_token_id, dtype=np.int64)
         attention_mask = np.zeros((n, width), dtype=np.int64)
-        offsets = np.full((n, width, 2), -1, dtype=np.int64)
-        pieces = np.full((n, width), -1, dtype=np.int64)
+        pieces = np.full((n, width), -1, dtype=np.int64)  # training rows (dicts) carry none: not needed there
         for r, w in enumerate(windows):
             input_ids[r, : lengths[r]] = get(w, "input_ids")
             attention_mask[r, : lengths[r]] = 1
             if isinstance(w, Window):
-                offsets[r, : lengths[r]] = w.offsets
                 pieces[r, : lengths[r]] = w.pieces
         counts = [len(get(w, "claim_first")) for w in windows]
         claim_row = np.repeat(np.arange(n), counts)
-        claim_slot = np.concatenate([np.arange(c) for c in counts]) if n else np.zeros(0, dtype=np.int64)
+        claim_slot = np.concatenate([np.arange(c) for c in counts])
 
         def flat(field: str) -> "torch.Tensor":
             return torch.as_tensor(np.concatenate([np.asarray(get(w, field), dtype=np.int64) for w in windows]))
@@ -222,8 +214,8 @@ class WindowCollator:
             labels = {"stance_labels": flat("stance"), "role_labels": flat("role"),
                       "start_positions": flat("speaker_first"), "end_positions": flat("speaker_last")}
         return EncodedBatch(
-            torch.from_numpy(input_ids), torch.from_numpy(attention_mask), torch.from_numpy(offsets),
-            torch.from_numpy(pieces), torch.from_numpy(claim_row), torch.from_numpy(claim_slot.astype(np.int64)),
+            torch.from_numpy(input_ids), torch.from_numpy(attention_mask), torch.from_numpy(pieces),
+            torch.from_numpy(claim_row), torch.from_numpy(claim_slot.astype(np.int64)),
             flat("claim_first"), flat("claim_last"), labels,
         )
 

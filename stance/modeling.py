@@ -84,6 +84,7 @@ from torch import nn  # noqa: E402
 from transformers import AutoConfig, AutoModel, PretrainedConfig, PreTrainedModel  # noqa: E402
 from transformers.utils import ModelOutput  # noqa: E402
 
+from stance.encoding import IGNORE  # noqa: E402
 from stance.schema import ROLES, STANCES  # noqa: E402
 
 
@@ -271,10 +272,11 @@ class StanceModel(PreTrainedModel):
         rows, width, size = hidden.shape
         row, slot, first, last = claim_row, claim_slot, claim_first, claim_last
         # Mean over each claim's tokens from one cumulative sum (fp32: bf16 sums drift).
+        first_token = hidden[row, first]
         csum = torch.cumsum(hidden.float(), dim=1)
-        total = csum[row, last] - csum[row, first] + hidden[row, first].float()
+        total = csum[row, last] - csum[row, first] + first_token.float()
         mean = (total / (last - first + 1).unsqueeze(-1).float()).to(hidden.dtype)
-        claim = torch.cat([hidden[row, first], mean, hidden[row, last]], dim=-1)
+        claim = torch.cat([first_token, mean, hidden[row, last]], dim=-1)
         stance_logits = self.stance_head(claim)
 
         # Claim-conditioned pointer: each row's claims' queries against its tokens' keys in one bmm.
@@ -316,7 +318,7 @@ class StanceModel(PreTrainedModel):
             ce_role = nn.functional.cross_entropy(role_logits.float(), role_labels, weight=weights_of(cfg.role_class_weights))
             loss = cfg.stance_loss_weight * ce_stance + cfg.role_loss_weight * ce_role
             # Claims whose speaker lies outside their window (-100) add no span loss.
-            if (start_positions != -100).any():
+            if (start_positions != IGNORE).any():
                 ce_span = (
                     nn.functional.cross_entropy(start_logits.float(), start_positions)
                     + nn.functional.cross_entropy(end_logits.float(), end_positions)

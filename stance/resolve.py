@@ -47,7 +47,7 @@ _TITLE_WORDS = frozenset({"kamerlid", "europarlementariër", "minister", "woordv
 _NOT_NAME = DETERMINERS | _TITLE_WORDS | {w.lower() for w in DEMONYMS} | {
     "volgens", "aldus", "staatssecretaris", "premier", "president", "hoogleraar", "dat", "zegt", "zei", "ook",
     "maar", "en", "toen", "nu", "als", "in", "op", "bij", "met", "voor", "na", "om", "dit", "wat", "wie", "hoe",
-    "hoeveel", "waarom", "daarom", "toch", "zo", "wel", "niet", "geen", "alle", "ook"}
+    "hoeveel", "waarom", "daarom", "toch", "zo", "wel", "niet", "geen", "alle"}
 # A name part: capitalised, hyphenated only between capitals ("Jean-Claude", not "Huawei-topman").
 _PART = r"[A-Z][\w'’.]*(?:-[A-Z][\w'’.]*)*"
 _NAME_RE = re.compile(_PART + r"(?:\s+(?:(?:van|de|der|den|ter|ten|von|le|la|du|di|da|'t)\s+)*" + _PART + r")+")
@@ -193,12 +193,14 @@ def resolve_speakers(article: Article) -> Article:
         if sp.text is None or sp.start is None:
             claims.append(claim)
             continue
-        organisation = _organisation_of(sp.text, text) if _norm(sp.text.split()[0]) in DETERMINERS else None
+        words = sp.text.split()
+        organisation = _organisation_of(sp.text, text) if _norm(words[0]) in DETERMINERS else None
+        described = is_description(sp.text)
         if organisation:
             resolved = organisation
-        elif is_description(sp.text) and _norm(sp.text.split()[-1]) in SELF_NAMED:
-            resolved = " ".join(sp.text.split()[1:])
-        elif is_description(sp.text):
+        elif described and _norm(words[-1]) in SELF_NAMED:
+            resolved = " ".join(words[1:])
+        elif described:
             resolved = _antecedent(sp.text, sp.role, sp.start, named, text)
         else:
             resolved = fullest_name(sp.text, text)

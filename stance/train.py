@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from stance.encoding import WindowCollator, encode_articles, window_row
+from stance.encoding import IGNORE, WindowCollator, encode_articles, window_row
 from stance.metrics import fit_temperature
 from stance.modeling import StanceModel, load_pretrained_checked, save_atomically
 from stance.schema import ROLES, STANCES, article_from_dict
@@ -105,7 +105,7 @@ def compute_metrics(eval_pred) -> dict[str, float]:
         "stance_macro_f1": float(f1_score(stance_y, stance_logits.argmax(-1), average="macro", labels=range(len(STANCES)), zero_division=0)),
         "role_macro_f1": float(f1_score(role_y, role_logits.argmax(-1), average="macro", labels=sorted(set(role_y.tolist())), zero_division=0)),
         # Claims whose speaker lies outside their window (-100) are left out.
-        "speaker_span_exact": float(((start_p == start_y) & (end_p == end_y))[start_y != -100].mean()),
+        "speaker_span_exact": float(((start_p == start_y) & (end_p == end_y))[start_y != IGNORE].mean()),
     }
 
 
